@@ -1,0 +1,109 @@
+#include "interp/interpreter.h"
+
+#include <algorithm>
+
+#include "frontend/decoder.h"
+#include "interp/common.h"
+#include "interp/handlers.h"
+
+namespace disco::interp {
+
+const InsnHandler kHandlers[] = {
+#define INSN(name, pattern, operands, flags) &op_##name,
+#include "frontend/insn_table.inc"
+#undef INSN
+    &op_RESERVED,
+};
+static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == kOpCount);
+
+InsnHandler handler(Op op) { return kHandlers[static_cast<size_t>(op)]; }
+
+namespace {
+
+// First execution of a decoded-page slot: decode, patch the slot, run.
+void lazy_decode(Cpu& c, const DecodedInsn& d) {
+  DecodedInsn& slot = const_cast<DecodedInsn&>(d);
+  const Op op = decode(slot.raw);
+  slot.op = static_cast<uint16_t>(op);
+  slot.fn = kHandlers[static_cast<size_t>(op)];
+  slot.fn(c, slot);
+}
+
+// Makes the page holding s.pc the current fetch page, or delivers the
+// fetch exception (AdEL, TLB refill/invalid, IBE) and returns false.
+bool refill_fetch(Cpu& c) {
+  const uint64_t pc = c.s.pc;
+  if (pc & 3) {
+    raise_address_error(c, pc, Access::Fetch);
+    return false;
+  }
+  uint64_t paddr;
+  if (!mem::translate(c, pc, Access::Fetch, paddr)) return false;
+  const uint64_t ppage = paddr & ~kPageMask;
+  const uint8_t* host = c.bus->ram_page(ppage, false);
+  if (!host) {
+    raise_bus_error(c, Access::Fetch);
+    return false;
+  }
+  c.fetch_page = c.decoded_page(ppage, host);
+  c.fetch_vpage = pc & ~kPageMask;
+  return true;
+}
+
+bool wake_condition(const Cpu& c) { return (c.s.cp0.cause & c.s.cp0.status & Status_IM) != 0; }
+
+}  // namespace
+
+void attach(Cpu& c) {
+  c.lazy_decoder = &lazy_decode;
+  c.code_pages.clear();
+  c.fetch_vpage = ~0ull;
+}
+
+StopReason run(Cpu& c, uint64_t limit) {
+  c.code_graveyard.clear();  // no handler is running now
+  uint64_t stop_at = 0;      // forces the slow path first
+  for (;;) {
+    // Slow path: timer, limit, interrupts, WAIT, stop requests.
+    if (__builtin_expect(c.events != 0 || c.s.cycles >= stop_at, 0)) {
+      if (c.s.cycles >= c.next_timer_cycle) c.update_timer();
+      if (c.s.cycles >= limit) return StopReason::Budget;
+      stop_at = std::min(limit, c.next_timer_cycle);
+      if (c.events & EV_STOP) {
+        c.events &= ~EV_STOP;
+        return StopReason::Stop;
+      }
+      // An interrupt is never taken between a branch and its delay slot.
+      if ((c.events & EV_IRQ_CHECK) && !c.s.branch_pending) {
+        c.events &= ~EV_IRQ_CHECK;
+        if (c.interrupt_pending()) deliver_interrupt(c);
+      }
+      c.events &= ~EV_PC_SET;
+      if (c.events & EV_WAIT) {
+        if (!wake_condition(c)) return StopReason::Wait;  // stays set until woken
+        c.events &= ~EV_WAIT;
+      }
+    }
+    const uint64_t pc = c.s.pc;
+    c.s.in_delay_slot = c.s.branch_pending;
+    // The compare keeps pc bits 1..0, so a misaligned pc takes the refill path.
+    if (__builtin_expect((pc & ~(kPageMask & ~3ull)) != c.fetch_vpage, 0)) {
+      if (!refill_fetch(c)) {
+        ++c.s.cycles;
+        continue;
+      }
+    }
+    const DecodedInsn& d = c.fetch_page->insn[(pc & kPageMask) >> 2];
+    const uint64_t target = c.s.branch_target;
+    c.s.branch_pending = false;
+    d.fn(c, d);
+    ++c.s.cycles;
+    // Epilogue: the delay slot machine. A handler that set pc itself
+    // (exception, ERET) raised EV_PC_SET instead.
+    if (__builtin_expect(!(c.events & EV_PC_SET), 1)) c.s.pc = c.s.in_delay_slot ? target : c.s.pc + 4;
+  }
+}
+
+StopReason step(Cpu& c) { return run(c, c.s.cycles + 1); }
+
+}  // namespace disco::interp

@@ -1,0 +1,117 @@
+#include "monitor/cpu.h"
+
+#include <cstring>
+
+#include "monitor/mmu.h"
+
+namespace disco {
+
+using namespace cp0;
+
+Cpu::Cpu(PhysBus& b, const CpuConfig& c) : bus(&b), cfg(c) { reset(); }
+
+void Cpu::reset() {
+  s = CpuState{};
+  Cp0State& cp = s.cp0;
+  cp.status = Status_ERL | Status_BEV;
+  cp.prid = cfg.prid;
+  cp.ebase = cfg.ebase_default & 0xffffffffull;
+  // Config0: M, BE per endianness, AT = 2 (MIPS64 with all segments), AR = 1
+  // (Release 2), MT = 1 (standard TLB), K0 = 3 (cacheable).
+  cp.config0 = (1u << 31) | (cfg.big_endian ? 1u << 15 : 0) | (2u << 13) | (1u << 10) | (1u << 7) | 3u;
+  // Config1: M, MMUSize-1 = 63, 64-set 4-way 32-byte-line I/D caches (a
+  // plausible shape for Linux's cache probing), FP per configuration.
+  cp.config1 = (1u << 31) | (63u << 25) | (1u << 22) | (4u << 19) | (3u << 16) | (1u << 13) |
+               (4u << 10) | (3u << 7) | (cfg.has_fpu ? 1u : 0u);
+  cp.config2 = 1u << 31;
+  // Config3: ULRI (UserLocal implemented). No M bit: no Config4.
+  cp.config3 = 1u << 13;
+  cp.wired = 0;
+  // FIR: F64, L, W, D, S; implementation/revision as an R10000-ish FPU.
+  s.fir = cfg.has_fpu ? ((1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | 0x0900u) : 0;
+  s.pc = 0xffffffffbfc00000ull;
+  events = EV_IRQ_CHECK;
+  mem::flush_soft_tlb(*this);
+  mode_changed();
+  next_timer_cycle = ~0ull;
+  set_compare(0);
+}
+
+void Cpu::mode_changed() {
+  const uint64_t erl = (s.cp0.status & Status_ERL) ? 1 : 0;
+  mode_key = ((1 + mode()) | (erl << 2)) << 4;
+  fetch_vpage = ~0ull;
+}
+
+void Cpu::translation_changed() {
+  mem::flush_soft_tlb(*this);
+  fetch_vpage = ~0ull;
+}
+
+void Cpu::set_irq_line(unsigned line, bool level) {
+  const uint32_t bit = 1u << (Cause_IP_SHIFT + 2 + line);
+  if (level) s.cp0.cause |= bit;
+  else s.cp0.cause &= ~bit;
+  events |= EV_IRQ_CHECK;
+}
+
+uint32_t Cpu::count() const { return static_cast<uint32_t>(s.cp0.count_bias + s.cycles / 2); }
+
+void Cpu::set_count(uint32_t v) {
+  s.cp0.count_bias = static_cast<uint64_t>(v) - s.cycles / 2;
+  set_compare(s.cp0.compare);
+  // A write to Count does not acknowledge a pending timer interrupt.
+}
+
+void Cpu::set_compare(uint32_t v) {
+  s.cp0.compare = v;
+  s.cp0.cause &= ~(Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq)));
+  // Count reaches Compare after `delta` more ticks (2^32 if equal now).
+  uint64_t delta = static_cast<uint32_t>(v - count());
+  if (delta == 0) delta = 1ull << 32;
+  // Count ticks on even cycles: the tick that makes Count == v happens when
+  // cycles/2 grows by delta.
+  next_timer_cycle = (s.cycles / 2 + delta) * 2;
+  events |= EV_IRQ_CHECK;
+}
+
+void Cpu::update_timer() {
+  if (s.cycles < next_timer_cycle) return;
+  s.cp0.cause |= Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq));
+  next_timer_cycle += 2ull << 32;  // next match after a full wrap
+  events |= EV_IRQ_CHECK;
+}
+
+bool Cpu::interrupt_pending() const {
+  const uint32_t st = s.cp0.status;
+  if ((st & (Status_IE | Status_EXL | Status_ERL)) != Status_IE) return false;
+  return (s.cp0.cause & st & Status_IM) != 0;
+}
+
+DecodedPage* Cpu::decoded_page(uint64_t ppage, const uint8_t* host) {
+  auto it = code_pages.find(ppage);
+  if (it != code_pages.end()) return it->second.get();
+  auto page = std::make_unique<DecodedPage>();
+  page->paddr = ppage;
+  for (unsigned i = 0; i < kInsnsPerPage; ++i) {
+    uint32_t w;
+    std::memcpy(&w, host + i * 4, 4);
+    if (cfg.big_endian) w = __builtin_bswap32(w);
+    page->insn[i] = DecodedInsn{lazy_decoder, w, 0};
+  }
+  // Stores to this page must now take the slow path to see it is code.
+  mem::flush_store_entries(*this);
+  DecodedPage* p = page.get();
+  code_pages.emplace(ppage, std::move(page));
+  return p;
+}
+
+void Cpu::code_written(uint64_t ppage) {
+  auto it = code_pages.find(ppage);
+  if (it == code_pages.end()) return;
+  if (fetch_page == it->second.get()) fetch_vpage = ~0ull;
+  code_graveyard.push_back(std::move(it->second));
+  code_pages.erase(it);
+}
+
+}  // namespace disco

@@ -1,0 +1,129 @@
+// One processor as the monitor sees it: architectural state, the soft TLB
+// the engines use for memory access, the decoded-code cache hooks, and the
+// pending-event word that lets instruction handlers stay branch-light.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "frontend/cp0_bits.h"
+#include "frontend/cpu_state.h"
+#include "monitor/phys_bus.h"
+
+namespace disco {
+
+class Cpu;
+struct DecodedInsn;
+using InsnHandler = void (*)(Cpu&, const DecodedInsn&);
+
+struct DecodedInsn {
+  InsnHandler fn;  // starts as the interpreter's lazy decoder
+  uint32_t raw;
+  uint16_t op;     // Op, once decoded
+};
+
+constexpr unsigned kInsnsPerPage = kPageSize / 4;
+
+struct DecodedPage {
+  uint64_t paddr;  // page-aligned guest-physical address
+  DecodedInsn insn[kInsnsPerPage];
+};
+
+// Why the run loop must look beyond the straight-line epilogue.
+enum CpuEvent : uint32_t {
+  EV_PC_SET = 1u << 0,     // the handler set pc itself (exception, ERET)
+  EV_IRQ_CHECK = 1u << 1,  // interrupt state may have changed
+  EV_WAIT = 1u << 2,       // WAIT executed: idle until an interrupt
+  EV_STOP = 1u << 3,       // leave the run loop (power-off, host request)
+};
+
+enum class Access : uint8_t { Load, Store, Fetch };
+
+struct CpuConfig {
+  bool big_endian = false;
+  bool has_fpu = false;  // Config1.FP; without it CP1 instructions raise CpU
+  uint32_t prid = 0x00000900;  // R10000 implementation number, revision 0
+  uint64_t ebase_default = 0xffffffff80000000ull;
+};
+
+// Soft-TLB entry: a guest virtual page that maps RAM, as host = vaddr + addend.
+// tag = page address | mode key (bits 4..6); misaligned addresses never
+// match because the compare keeps the low alignment bits (see mmu.h).
+struct SoftTlbEntry {
+  uint64_t tag = 0;
+  uintptr_t addend = 0;
+};
+constexpr unsigned kSoftTlbSize = 256;
+
+class Cpu {
+ public:
+  Cpu(PhysBus& bus, const CpuConfig& cfg);
+
+  // Architectural reset: Status.ERL = BEV = 1, pc = reset vector.
+  void reset();
+
+  CpuState s;
+  PhysBus* bus;
+  CpuConfig cfg;
+  uint32_t events = 0;
+
+  // Current address-translation mode, (1 + KSU-mode | ERL << 2) << 4.
+  uint64_t mode_key = 0;
+  SoftTlbEntry stlb_load[kSoftTlbSize];
+  SoftTlbEntry stlb_store[kSoftTlbSize];
+
+  // Instruction fetch: the page the run loop is executing from.
+  uint64_t fetch_vpage = ~0ull;
+  DecodedPage* fetch_page = nullptr;
+
+  // Decoded code, keyed by guest-physical page. Pages written by a store
+  // are retired to the graveyard (the running handler may still point into
+  // one) and freed by the run loop at a safe point.
+  std::unordered_map<uint64_t, std::unique_ptr<DecodedPage>> code_pages;
+  std::vector<std::unique_ptr<DecodedPage>> code_graveyard;
+  InsnHandler lazy_decoder = nullptr;  // installed by the engine
+
+  // Hardware interrupt lines 0..5 (Cause.IP2..IP7) driven by devices.
+  void set_irq_line(unsigned line, bool level);
+
+  // Called after anything that changes how addresses translate.
+  void mode_changed();         // KSU/EXL/ERL changed: new mode key
+  void translation_changed();  // TLB write, ASID change, KX/SX/UX change
+
+  // The next cycle at which the timer fires (Count == Compare).
+  uint64_t next_timer_cycle = ~0ull;
+  uint32_t count() const;
+  void set_count(uint32_t v);
+  void set_compare(uint32_t v);
+  // Raises Cause.TI/IP7 if the timer has fired by now; recomputes the next.
+  void update_timer();
+
+  // Interrupt delivery condition: IE && !EXL && !ERL && (IP & IM) != 0.
+  bool interrupt_pending() const;
+
+  // Guest privilege: 0 kernel, 1 supervisor, 2 user (EXL/ERL force kernel).
+  unsigned mode() const {
+    uint32_t st = s.cp0.status;
+    if (st & (cp0::Status_EXL | cp0::Status_ERL)) return 0;
+    return (st & cp0::Status_KSU) >> cp0::Status_KSU_SHIFT;
+  }
+  bool kernel_mode() const { return mode() == 0; }
+  // 64-bit operations are enabled in kernel mode, or with UX/SX in user/supervisor.
+  bool ops64_enabled() const {
+    unsigned m = mode();
+    uint32_t st = s.cp0.status;
+    return m == 0 || (m == 1 && (st & cp0::Status_SX)) || (m >= 2 && (st & cp0::Status_UX));
+  }
+
+  // Code cache.
+  DecodedPage* decoded_page(uint64_t ppage, const uint8_t* host);
+  void code_written(uint64_t ppage);
+
+  // Statistics.
+  uint64_t stat_exceptions = 0;
+  uint64_t stat_tlb_refills = 0;
+};
+
+}  // namespace disco

@@ -1,0 +1,178 @@
+#include "monitor/mmu.h"
+
+#include "monitor/exception.h"
+
+namespace disco::mem {
+namespace {
+
+using namespace cp0;
+
+constexpr uint64_t kPaMask = (1ull << kPaBits) - 1;
+constexpr uint64_t kSegMask = (1ull << kSegBits) - 1;
+
+enum class Seg { Unmapped, Mapped, Bad };
+
+// Decodes the segment of `vaddr` for the current mode (PRA "Address Space").
+// For unmapped segments, `paddr` receives the physical address.
+Seg segment(const Cpu& c, uint64_t vaddr, uint64_t& paddr) {
+  const uint32_t st = c.s.cp0.status;
+  const unsigned mode = c.mode();
+  if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(vaddr))) == vaddr) {
+    // 32-bit compatibility segments (sign-extended addresses).
+    const uint32_t a = static_cast<uint32_t>(vaddr);
+    if (a < 0x80000000u) {  // useg / suseg / kuseg
+      if (st & Status_ERL) {  // kuseg unmapped and uncached while ERL = 1
+        paddr = a;
+        return Seg::Unmapped;
+      }
+      return Seg::Mapped;
+    }
+    if (a < 0xc0000000u) {  // kseg0 (cached) / kseg1 (uncached)
+      if (mode != 0) return Seg::Bad;
+      paddr = a & 0x1fffffffu;
+      return Seg::Unmapped;
+    }
+    if (a < 0xe0000000u) return mode <= 1 ? Seg::Mapped : Seg::Bad;  // sseg / ksseg
+    return mode == 0 ? Seg::Mapped : Seg::Bad;                       // kseg3
+  }
+  switch (vaddr >> 62) {
+    case 0:  // xuseg: needs UX whatever the mode
+      return ((st & Status_UX) && vaddr <= kSegMask) ? Seg::Mapped : Seg::Bad;
+    case 1:  // xsseg
+      return (mode <= 1 && (st & Status_SX) && (vaddr & ~(3ull << 62)) <= kSegMask) ? Seg::Mapped
+                                                                                    : Seg::Bad;
+    case 2:  // xkphys: bits 61..59 are the cache attribute, 58..PABITS must be 0
+      if (mode != 0 || !(st & Status_KX) || (vaddr & 0x07ffffffffffffffull) > kPaMask) return Seg::Bad;
+      paddr = vaddr & kPaMask;
+      return Seg::Unmapped;
+    default:  // xkseg (the ckseg compatibility range was handled above)
+      return (mode == 0 && (st & Status_KX) && (vaddr & ~(3ull << 62)) <= kSegMask) ? Seg::Mapped
+                                                                                     : Seg::Bad;
+  }
+}
+
+}  // namespace
+
+int tlb_probe(const Cpu& c, uint64_t entryhi) {
+  const uint64_t asid = entryhi & EntryHi_ASID;
+  for (unsigned i = 0; i < kTlbEntries; ++i) {
+    const TlbEntry& e = c.s.cp0.tlb[i];
+    const uint64_t cmp = (3ull << 62) | (EntryHi_VPN2 & ~e.pagemask);
+    if (((e.entryhi ^ entryhi) & cmp) == 0 && (e.global || (e.entryhi & EntryHi_ASID) == asid))
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise) {
+  Seg seg = segment(c, vaddr, paddr);
+  if (seg == Seg::Unmapped) return true;
+  if (seg == Seg::Bad) {
+    if (raise) raise_address_error(c, vaddr, acc);
+    return false;
+  }
+  // Mapped: compare with EntryHi-shaped key (R bits, VPN2, current ASID).
+  const uint64_t key = (vaddr & ((3ull << 62) | kSegMask)) | (c.s.cp0.entryhi & EntryHi_ASID);
+  int i = tlb_probe(c, key);
+  if (i < 0) {
+    if (raise) raise_tlb_refill(c, vaddr, acc);
+    return false;
+  }
+  const TlbEntry& e = c.s.cp0.tlb[i];
+  // The even/odd page is chosen by the address bit just above the page offset.
+  const uint64_t page_bytes = ((e.pagemask | 0x1fff) + 1) >> 1;
+  const uint64_t lo = (vaddr & page_bytes) ? e.entrylo1 : e.entrylo0;
+  if (!(lo & EntryLo_V)) {
+    if (raise) raise_tlb_invalid(c, vaddr, acc);
+    return false;
+  }
+  if (acc == Access::Store && !(lo & EntryLo_D)) {
+    if (raise) raise_tlb_modified(c, vaddr);
+    return false;
+  }
+  const uint64_t pfn = (lo & EntryLo_WRITABLE) >> EntryLo_PFN_SHIFT;
+  paddr = ((pfn << 12) & ~(page_bytes - 1) & kPaMask) | (vaddr & (page_bytes - 1));
+  return true;
+}
+
+void flush_soft_tlb(Cpu& c) {
+  for (auto& e : c.stlb_load) e.tag = 0;
+  for (auto& e : c.stlb_store) e.tag = 0;
+}
+
+void flush_store_entries(Cpu& c) {
+  for (auto& e : c.stlb_store) e.tag = 0;
+}
+
+namespace {
+
+uint64_t read_host(const Cpu& c, const uint8_t* p, unsigned size) {
+  switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; std::memcpy(&v, p, 2); return to_guest_order(c, v); }
+    case 4: { uint32_t v; std::memcpy(&v, p, 4); return to_guest_order(c, v); }
+    default: { uint64_t v; std::memcpy(&v, p, 8); return to_guest_order(c, v); }
+  }
+}
+
+void write_host(const Cpu& c, uint8_t* p, unsigned size, uint64_t value) {
+  switch (size) {
+    case 1: *p = static_cast<uint8_t>(value); break;
+    case 2: { uint16_t v = to_guest_order(c, static_cast<uint16_t>(value)); std::memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = to_guest_order(c, static_cast<uint32_t>(value)); std::memcpy(p, &v, 4); break; }
+    default: { uint64_t v = to_guest_order(c, value); std::memcpy(p, &v, 8); break; }
+  }
+}
+
+}  // namespace
+
+bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
+  if (vaddr & (size - 1)) {
+    raise_address_error(c, vaddr, Access::Load);
+    return false;
+  }
+  uint64_t paddr;
+  if (!translate(c, vaddr, Access::Load, paddr)) return false;
+  if (uint8_t* page = c.bus->ram_page(paddr & ~kPageMask, false)) {
+    SoftTlbEntry& e = c.stlb_load[stlb_index(vaddr)];
+    e.tag = (vaddr & ~kPageMask) | c.mode_key;
+    e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
+    out = read_host(c, page + (paddr & kPageMask), size);
+    return true;
+  }
+  if (!c.bus->mmio_read(paddr, size, out)) {
+    raise_bus_error(c, Access::Load);
+    return false;
+  }
+  return true;
+}
+
+bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value) {
+  if (vaddr & (size - 1)) {
+    raise_address_error(c, vaddr, Access::Store);
+    return false;
+  }
+  uint64_t paddr;
+  if (!translate(c, vaddr, Access::Store, paddr)) return false;
+  const uint64_t ppage = paddr & ~kPageMask;
+  if (uint8_t* page = c.bus->ram_page(ppage, true)) {
+    if (!c.code_pages.empty() && c.code_pages.count(ppage)) {
+      // Self-modifying code: the store goes through, the decoded page is
+      // retired; the soft-TLB entry is filled on the next store.
+      c.code_written(ppage);
+    } else {
+      SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
+      e.tag = (vaddr & ~kPageMask) | c.mode_key;
+      e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
+    }
+    write_host(c, page + (paddr & kPageMask), size, value);
+    return true;
+  }
+  if (!c.bus->mmio_write(paddr, size, value)) {
+    raise_bus_error(c, Access::Store);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace disco::mem

@@ -1,0 +1,72 @@
+// Guest memory access for the engines: an inline soft-TLB hit path and an
+// out-of-line slow path that walks the segments and the guest TLB, asks the
+// bus for the page, raises the guest's exceptions precisely, and refills.
+//
+// Every accessor returns false when it raised a guest exception; the caller
+// (an instruction handler) simply returns.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "monitor/cpu.h"
+
+namespace disco::mem {
+
+// Virtual → physical through segments and the guest TLB. With `raise`, a
+// failure delivers the guest exception (AdE, TLB refill/invalid/modified).
+bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise = true);
+
+bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out);
+bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value);
+
+inline unsigned stlb_index(uint64_t vaddr) { return (vaddr >> 12) & (kSoftTlbSize - 1); }
+
+template <typename T>
+inline T to_guest_order(const Cpu& c, T v) {
+  if (c.cfg.big_endian) {
+    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
+    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
+    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
+  }
+  return v;
+}
+
+// T is an unsigned integer of 1, 2, 4 or 8 bytes. The address must be
+// naturally aligned (misalignment goes to the slow path, which raises AdE).
+template <typename T>
+inline bool load(Cpu& c, uint64_t vaddr, T& out) {
+  const SoftTlbEntry& e = c.stlb_load[stlb_index(vaddr)];
+  if (__builtin_expect(e.tag == ((vaddr & ~(kPageMask ^ (sizeof(T) - 1))) | c.mode_key), 1)) {
+    T v;
+    std::memcpy(&v, reinterpret_cast<const void*>(e.addend + vaddr), sizeof(T));
+    out = to_guest_order(c, v);
+    return true;
+  }
+  uint64_t v;
+  if (!load_slow(c, vaddr, sizeof(T), v)) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+template <typename T>
+inline bool store(Cpu& c, uint64_t vaddr, T value) {
+  const SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
+  if (__builtin_expect(e.tag == ((vaddr & ~(kPageMask ^ (sizeof(T) - 1))) | c.mode_key), 1)) {
+    T v = to_guest_order(c, value);
+    std::memcpy(reinterpret_cast<void*>(e.addend + vaddr), &v, sizeof(T));
+    return true;
+  }
+  return store_slow(c, vaddr, sizeof(T), value);
+}
+
+// Drop every soft-TLB entry (load and store).
+void flush_soft_tlb(Cpu& c);
+// Drop store entries that point into guest-physical page `ppage` (code
+// was decoded from it, so stores must take the slow path).
+void flush_store_entries(Cpu& c);
+
+// Guest TLB probe: index of the entry matching EntryHi (VPN2, R, ASID/G), or -1.
+int tlb_probe(const Cpu& c, uint64_t entryhi);
+
+}  // namespace disco::mem
