@@ -72,7 +72,7 @@ bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise) 
     return false;
   }
   // Mapped: compare with EntryHi-shaped key (R bits, VPN2, current ASID).
-  const uint64_t key = (vaddr & ((3ull << 62) | kSegMask)) | (c.s.cp0.entryhi & EntryHi_ASID);
+  const uint64_t key = (vaddr & ((3ull << 62) | EntryHi_VPN2)) | (c.s.cp0.entryhi & EntryHi_ASID);
   int i = tlb_probe(c, key);
   if (i < 0) {
     if (raise) raise_tlb_refill(c, vaddr, acc);
