@@ -31,7 +31,11 @@ int main(void)
 	printf("EBase   = 0x%08x (vectors at %016lx)\n", read_c0_ebase(), exc_vector_base());
 	printf("Status  = 0x%08x\n", read_c0_status());
 
+#ifdef __MIPSEB__
+	CHECK(((c0 >> 15) & 1) == 1, "Config.BE=0 on a big-endian CPU");
+#else
 	CHECK(((c0 >> 15) & 1) == 0, "Config.BE=1 on a little-endian CPU");
+#endif
 	CHECK(((c0 >> 13) & 3) == 2, "Config.AT=%u, expected 2 (MIPS64)", (c0 >> 13) & 3);
 	CHECK(((c0 >> 10) & 7) == 1, "Config.AR=%u, expected 1 (Release 2)", (c0 >> 10) & 7);
 	CHECK(((c0 >> 7) & 7) == 1, "Config.MT=%u, expected 1 (TLB)", (c0 >> 7) & 7);

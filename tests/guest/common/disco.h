@@ -62,6 +62,13 @@ typedef int64_t s64;
 /* ------------------------------------------------------------------ */
 /* CP0 register bits                                                   */
 
+/* Byte order of this build (programs are also built big-endian). */
+#ifdef __MIPSEB__
+#define GUEST_BIG_ENDIAN 1
+#else
+#define GUEST_BIG_ENDIAN 0
+#endif
+
 #define ST_IE           (1u << 0)
 #define ST_EXL          (1u << 1)
 #define ST_ERL          (1u << 2)

@@ -24,7 +24,7 @@ ENDF(mem_ld)
 FUNC(mem_lw)
 	.globl	mem_lw_insn
 mem_lw_insn:
-	lwu	$2, 0($4)
+	lw	$2, 0($4)		# lw: the n64 ABI keeps 32-bit values sign-extended
 	jr	$31
 	nop
 ENDF(mem_lw)
