@@ -25,7 +25,8 @@ const char kUsage[] =
     "  --timeout SECONDS   stop with exit 124 if the guest runs longer\n"
     "  --until REGEX       stop with exit 0 once the console output matches\n"
     "  --max-insns N       stop after N guest instructions (exit 125)\n"
-    "  --stats             print instruction count and speed on exit\n";
+    "  --stats             print instruction count and speed on exit\n"
+    "  --trace-exceptions N  print the first N exceptions (code, EPC, BadVAddr)\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "disco: %s\n%s", msg.c_str(), kUsage);
@@ -50,6 +51,7 @@ int cmd_run(int argc, char** argv) {
   double timeout = 0;
   uint64_t max_insns = 0;
   bool stats = false;
+  uint64_t trace_exceptions = 0;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     std::string val;
@@ -83,6 +85,8 @@ int cmd_run(int argc, char** argv) {
       if (!need(until)) return usage_error("--until needs a regular expression");
     } else if (a == "--max-insns") {
       if (!need(v) || !parse_u64(v, max_insns)) return usage_error("--max-insns needs a count");
+    } else if (a == "--trace-exceptions") {
+      if (!need(v) || !parse_u64(v, trace_exceptions)) return usage_error("--trace-exceptions needs a count");
     } else if (a == "--stats") {
       stats = true;
     } else {
@@ -123,6 +127,17 @@ int cmd_run(int argc, char** argv) {
   if (!vm->load_kernel(kernel, err)) {
     std::fprintf(stderr, "disco: %s\n", err.c_str());
     return 2;
+  }
+  if (trace_exceptions) {
+    vm->cpu().exception_hook_ctx = &trace_exceptions;
+    vm->cpu().exception_hook = [](disco::Cpu& c, uint32_t code, void* ctx) {
+      auto* left = static_cast<uint64_t*>(ctx);
+      if (*left == 0) return;
+      --*left;
+      std::fprintf(stderr, "disco: exception %u at EPC %016llx BadVAddr %016llx Status %08x -> %016llx\n", code,
+                   static_cast<unsigned long long>(c.s.cp0.epc), static_cast<unsigned long long>(c.s.cp0.badvaddr),
+                   c.s.cp0.status, static_cast<unsigned long long>(c.s.pc));
+    };
   }
   disco::Vm::Limits lim;
   lim.timeout_seconds = timeout;

@@ -53,7 +53,13 @@ static void load_lr(Cpu& c, const DecodedInsn& d, bool left) {
   constexpr unsigned N = sizeof(T);
   const uint64_t vaddr = effective_address(c, d);
   T word;
-  if (!mem::load<T>(c, vaddr & ~static_cast<uint64_t>(N - 1), word)) return;
+  if (!mem::load<T>(c, vaddr & ~static_cast<uint64_t>(N - 1), word)) {
+    // A TLB or address error names the effective address, not the aligned
+    // word (same page, so Context/EntryHi are already right).
+    const uint32_t exc = (c.s.cp0.cause & Cause_ExcCode) >> Cause_ExcCode_SHIFT;
+    if (exc == EXC_TLBL || exc == EXC_AdEL) c.s.cp0.badvaddr = vaddr;
+    return;
+  }
   const unsigned k = lane<N>(c, vaddr);
   const T old = static_cast<T>(rt(c, d));
   T r;
@@ -120,7 +126,8 @@ static void store_conditional(Cpu& c, const DecodedInsn& d) {
   const unsigned rt_ = f::rt(d.raw);
   if (!c.s.llbit || vaddr != c.s.ll_vaddr) {
     if (vaddr & (sizeof(T) - 1)) return raise_address_error(c, vaddr, Access::Store);
-    c.s.llbit = false;
+    // An SC to another address than the LL's is UNPREDICTABLE; like QEMU,
+    // it fails and leaves the link alone.
     set_gpr(c, rt_, 0);
     return;
   }

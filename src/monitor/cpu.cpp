@@ -59,18 +59,23 @@ uint32_t Cpu::count() const { return static_cast<uint32_t>(s.cp0.count_bias + s.
 
 void Cpu::set_count(uint32_t v) {
   s.cp0.count_bias = static_cast<uint64_t>(v) - s.cycles / 2;
-  set_compare(s.cp0.compare);
-  // A write to Count does not acknowledge a pending timer interrupt.
+  // A write to Count moves the next match but does not acknowledge a
+  // pending timer interrupt (only a Compare write does).
+  schedule_timer();
 }
 
 void Cpu::set_compare(uint32_t v) {
   s.cp0.compare = v;
   s.cp0.cause &= ~(Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq)));
+  schedule_timer();
+}
+
+void Cpu::schedule_timer() {
   // Count reaches Compare after `delta` more ticks (2^32 if equal now).
-  uint64_t delta = static_cast<uint32_t>(v - count());
+  uint64_t delta = static_cast<uint32_t>(s.cp0.compare - count());
   if (delta == 0) delta = 1ull << 32;
-  // Count ticks on even cycles: the tick that makes Count == v happens when
-  // cycles/2 grows by delta.
+  // Count ticks on even cycles: the tick that makes Count == Compare
+  // happens when cycles/2 has grown by delta.
   next_timer_cycle = (s.cycles / 2 + delta) * 2;
   events |= EV_IRQ_CHECK;
 }

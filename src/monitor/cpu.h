@@ -97,6 +97,7 @@ class Cpu {
   uint32_t count() const;
   void set_count(uint32_t v);
   void set_compare(uint32_t v);
+  void schedule_timer();  // recompute next_timer_cycle from Count and Compare
   // Raises Cause.TI/IP7 if the timer has fired by now; recomputes the next.
   void update_timer();
 
@@ -120,6 +121,10 @@ class Cpu {
   // Code cache.
   DecodedPage* decoded_page(uint64_t ppage, const uint8_t* host);
   void code_written(uint64_t ppage);
+
+  // Called after every exception is delivered (tracing, debugging); null by default.
+  void (*exception_hook)(Cpu& c, uint32_t code, void* ctx) = nullptr;
+  void* exception_hook_ctx = nullptr;
 
   // Statistics.
   uint64_t stat_exceptions = 0;

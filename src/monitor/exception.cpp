@@ -36,6 +36,7 @@ void enter(Cpu& c, uint32_t code, uint32_t offset) {
   c.events |= EV_PC_SET;
   c.stat_exceptions++;
   c.mode_changed();
+  if (c.exception_hook) c.exception_hook(c, code, c.exception_hook_ctx);
 }
 
 // Context/XContext BadVPN2 and EntryHi VPN2/R from a faulting address.

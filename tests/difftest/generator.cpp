@@ -51,6 +51,7 @@ bool bad_sc(uint32_t w) {
   const unsigned size = op == Op::SC ? 4 : 8;
   return rs(w) != kBaseReg || (simm(w) & (size - 1)) != 0;
 }
+bool bad_cfc1_fir(uint32_t w) { return is_op(w, Op::CFC1) && fs(w) == 0; }
 bool bad_synci(uint32_t w) { return is_op(w, Op::SYNCI) && rs(w) != kBaseReg; }
 bool bad_random_base_store(uint32_t w) {
   const Op op = decode(w);
@@ -80,11 +81,20 @@ constexpr Exclusion kExclusions[] = {
     {"SC/SCD misaligned or outside the data window", "QEMU compares the address with the LL address "
      "first and fails the SC without checking alignment; the architecture raises AdES", Op::RESERVED,
      &bad_sc},
+    {"CFC1 rt, $0 (FIR)", "implementation-specific: QEMU's MIPS64R2-generic reports 3D/PS and another "
+     "implementation number", Op::RESERVED, &bad_cfc1_fir},
     {"SYNCI with a base other than s7", "QEMU runs SYNCI as a NOP and never faults; the architecture "
      "faults like a load", Op::RESERVED, &bad_synci},
     {"stores through a random base register", "with guest_base = 0 a random address could land in "
      "QEMU's or the runner's own memory; stores always use s7 (loads may use any base)", Op::RESERVED,
      &bad_random_base_store},
+    {"32-bit operations on non-sign-extended registers", "UNPREDICTABLE (NotWordValue); QEMU's results "
+     "are artefacts of its 64-bit code (ADD checks overflow on bit 63, SRA shifts the 64-bit value). "
+     "Enforced by the generator's word-value tracking, not per word", Op::COUNT, nullptr},
+    {"SC/SCD without a fresh LL of the same width on every path", "QEMU keeps its LL address across "
+     "records and never clears it on an SC (a stale link can succeed there); LLD+SC and LL+SCD are "
+     "UNPREDICTABLE and QEMU stores while reporting failure. Such an SC is turned into an LL by the "
+     "generator (path analysis), not per word", Op::COUNT, nullptr},
     {"writes to s6/s7", "s7 is the data-window base and s6 the JR/JALR target register; only the "
      "LUI/ORI pair before a JR/JALR writes s6", Op::RESERVED, &writes_reserved},
 };
@@ -110,10 +120,14 @@ std::array<OpFacts, kOpCount> make_facts() {
       --bit;
     }
     f.mem = in.operands.find("mem") != std::string_view::npos;
-    const bool rt_source = in.operands.starts_with("rs, rt") ||
-                           ((in.flags & F_STORE) && in.name != "SC" && in.name != "SCD");
-    f.rt_dest = f.letter[16] == 't' && !rt_source;
-    f.rd_dest = f.letter[11] == 'd';
+    // The destination is the first operand, if it is rd or rt (stores,
+    // except SC/SCD, and moves to coprocessors read rt instead).
+    const std::string_view first = in.operands.substr(0, in.operands.find(','));
+    const bool rt_source = ((in.flags & F_STORE) && in.name != "SC" && in.name != "SCD") || in.name == "MTC1" ||
+                           in.name == "DMTC1" || in.name == "CTC1" || in.name == "MTHC1" || in.name == "MTC0" ||
+                           in.name == "DMTC0";
+    f.rt_dest = first == "rt" && f.letter[16] == 't' && !rt_source;
+    f.rd_dest = first == "rd" && f.letter[11] == 'd';
   }
   return facts;
 }
@@ -133,8 +147,79 @@ bool writes_reserved(uint32_t w) {
     if (!((op == Op::LUI || op == Op::ORI) && rt(w) == kJumpReg && (op == Op::LUI || rs(w) == kJumpReg)))
       return true;
   }
-  if (f.rd_dest && op != Op::RDHWR && reserved(rd(w))) return true;
+  if (f.rd_dest && reserved(rd(w))) return true;
   return false;
+}
+
+// ---- NotWordValue tracking -----------------------------------------------------
+// 32-bit operations on a register that does not hold a sign-extended 32-bit
+// value are UNPREDICTABLE (MIPS64 manual: "if NotWordValue(GPR[rt]) then
+// UNPREDICTABLE"), and QEMU's choices there are artefacts of its 64-bit TCG
+// code (ADD checks overflow on bit 63, SRA shifts the 64-bit value...). The
+// generator tracks, along the (forward-only) control flow, which registers
+// surely hold word values, and gives such operations only those.
+// State: bits 0..31 GPRs, bit 32 HI, bit 33 LO.
+constexpr uint64_t kHiOk = 1ull << 32, kLoOk = 1ull << 33;
+enum : unsigned { kFieldRs = 1, kFieldRt = 2 };
+
+unsigned word_inputs(Op op) {
+  switch (op) {
+    case Op::ADD: case Op::ADDU: case Op::SUB: case Op::SUBU:
+    case Op::MULT: case Op::MULTU: case Op::DIV: case Op::DIVU:
+    case Op::MADD: case Op::MADDU: case Op::MSUB: case Op::MSUBU: case Op::MUL:
+      return kFieldRs | kFieldRt;
+    case Op::ADDI: case Op::ADDIU: case Op::CLZ: case Op::CLO:
+      return kFieldRs;
+    case Op::SRA: case Op::SRL: case Op::ROTR: case Op::SRAV: case Op::SRLV: case Op::ROTRV:
+    case Op::INS: case Op::WSBH:
+      return kFieldRt;
+    default:
+      return 0;
+  }
+}
+
+int dest_of(uint32_t w) {
+  const Op op = decode(w);
+  const OpFacts& f = facts(op);
+  if (f.rd_dest) return static_cast<int>(rd(w));
+  if (f.rt_dest) return static_cast<int>(rt(w));
+  return -1;
+}
+
+uint64_t transfer(uint64_t st, uint32_t w) {
+  const Op op = decode(w);
+  const InsnInfo& in = info(op);
+  if (in.flags & (F_PRIV | F_COP2)) return st;  // never completes
+  auto ok = [&](unsigned r) { return ((st >> r) & 1) != 0; };
+  switch (op) {
+    case Op::MULT: case Op::MULTU: case Op::DIV: case Op::DIVU:
+    case Op::MADD: case Op::MADDU: case Op::MSUB: case Op::MSUBU:
+      st |= kHiOk | kLoOk;
+      break;
+    case Op::DMULT: case Op::DMULTU: case Op::DDIV: case Op::DDIVU:
+      st &= ~(kHiOk | kLoOk);
+      break;
+    case Op::MTHI: st = ok(rs(w)) ? st | kHiOk : st & ~kHiOk; break;
+    case Op::MTLO: st = ok(rs(w)) ? st | kLoOk : st & ~kLoOk; break;
+    default: break;
+  }
+  if ((in.flags & F_LINK) && op != Op::JALR && op != Op::JALR_HB) st |= 1ull << 31;
+  const int d = dest_of(w);
+  if (d > 0) {
+    bool word;
+    switch (op) {
+      case Op::MFHI: word = st & kHiOk; break;
+      case Op::MFLO: word = st & kLoOk; break;
+      case Op::AND: case Op::OR: case Op::XOR: case Op::NOR: word = ok(rs(w)) && ok(rt(w)); break;
+      case Op::ORI: case Op::XORI: word = ok(rs(w)); break;
+      case Op::MOVZ: case Op::MOVN: case Op::MOVF: case Op::MOVT: word = ok(rd(w)) && ok(rs(w)); break;
+      case Op::DCLZ: case Op::DCLO: word = true; break;
+      case Op::DMFC1: word = false; break;
+      default: word = !(in.flags & F_64); break;
+    }
+    st = word ? st | (1ull << d) : st & ~(1ull << d);
+  }
+  return st | 1;  // zero is always a word
 }
 
 // ---- random numbers -------------------------------------------------------------
@@ -237,7 +322,17 @@ struct SeqGen {
   unsigned n;
   std::array<unsigned, 6> hot{};
 
+  uint64_t ok = ~0ull;  // NotWordValue state at the instruction being made
+
   unsigned any_reg() { return r.chance(60) ? hot[r.below(hot.size())] : r.below(32); }
+  // A register surely holding a word value (zero always does).
+  unsigned word_reg(bool as_dest) {
+    for (unsigned k = 0; k < 64; ++k) {
+      const unsigned x = any_reg();
+      if (((ok >> x) & 1) && !(as_dest && (x == kBaseReg || x == kJumpReg))) return x;
+    }
+    return 0;
+  }
   unsigned dest_reg() {
     for (;;) {
       const unsigned x = any_reg();
@@ -267,6 +362,9 @@ struct SeqGen {
     if (f.letter[21] == 's') w = set_bits(w, 21, 5, any_reg());
     if (f.letter[16] == 't') w = set_bits(w, 16, 5, f.rt_dest ? dest_reg() : any_reg());
     if (f.letter[11] == 'd' && op != Op::RDHWR) w = set_bits(w, 11, 5, f.rd_dest ? dest_reg() : any_reg());
+    const unsigned need_word = word_inputs(op);
+    if ((need_word & kFieldRs) && !((ok >> rs(w)) & 1)) w = set_bits(w, 21, 5, word_reg(false));
+    if ((need_word & kFieldRt) && !((ok >> rt(w)) & 1)) w = set_bits(w, 16, 5, word_reg(f.rt_dest));
     // Immediates: bias towards small and boundary values.
     if (f.letter[0] == 'i' && f.letter[15] == 'i') {
       static constexpr uint16_t kImm[] = {0, 1, 0xffff, 0x7fff, 0x8000, 2, 0xfffe, 0x10, 0xff, 0x100};
@@ -282,7 +380,9 @@ struct SeqGen {
       const bool store = in.flags & F_STORE;
       const bool llsc = category(op) == kLlsc;
       if (!store && !llsc && op != Op::SYNCI && r.chance(3)) {
-        w = set_bits(w, 21, 5, r.below(32));  // random base: usually a SIGSEGV
+        unsigned base = r.below(31);
+        if (base >= kBaseReg) ++base;  // any register but s7
+        w = set_bits(w, 21, 5, base);  // random base: usually a SIGSEGV
       } else {
         const bool unaligned_ok = (in.flags & F_UNALIGNED) || op == Op::PREF || op == Op::SYNCI;
         const unsigned a = window_addr(size, unaligned_ok, !(op == Op::SC || op == Op::SCD));
@@ -363,29 +463,34 @@ bool is_sc(uint32_t w) {
   return op == Op::SC || op == Op::SCD;
 }
 
-// QEMU keeps its LL address across records, so an SC that can run before any
-// LL of its own record could succeed there and fail here. Every SC reachable
-// on a path without an LL becomes an LL (same operands: opcode 0x38 -> 0x30,
-// 0x3c -> 0x34).
-void fix_orphan_sc(uint32_t* insns, unsigned n) {
-  std::vector<bool> no_ll(n + 2, false);
-  std::vector<int> extra(n + 2, -1);  // slot -> branch target after it
-  no_ll[0] = true;
+// QEMU keeps its LL address across records and never clears it on an SC, so
+// an SC that can run without a fresh LL of its own record (none yet, or an
+// SC since the last one) could succeed there and fail here. An SC after an
+// LL of the other width (LLD then SC, LL then SCD) is UNPREDICTABLE, and
+// QEMU even stores while reporting failure. Every SC reachable in any of
+// these states becomes an LL of its width (same operands: opcode 0x38 ->
+// 0x30, 0x3c -> 0x34).
+void fix_orphan_sc(uint32_t* insns, unsigned n, const std::vector<int>& jr_target) {
+  constexpr uint8_t kStale = 1, kFresh4 = 2, kFresh8 = 4;
+  std::vector<uint8_t> state(n + 2, 0);  // union over the paths reaching i
+  std::vector<int> extra(n + 2, -1);     // slot -> branch target after it
+  state[0] = kStale;
   for (unsigned i = 0; i < n; ++i) {
-    if (!no_ll[i]) continue;
+    if (!state[i]) continue;
     uint32_t w = insns[i];
-    if (is_sc(w)) insns[i] = w = (w & ~(0x3fu << 26)) | ((decode(w) == Op::SC ? 0x30u : 0x34u) << 26);
-    if (is_ll(w)) continue;  // everything after it on this path has an LL
+    if (is_sc(w)) {
+      const bool word = decode(w) == Op::SC;
+      if (state[i] != (word ? kFresh4 : kFresh8)) insns[i] = w = (w & ~(0x3fu << 26)) | ((word ? 0x30u : 0x34u) << 26);
+    }
+    const uint8_t out = is_ll(w) ? (decode(w) == Op::LL ? kFresh4 : kFresh8) : is_sc(w) ? kStale : state[i];
     const InsnInfo& in = info(decode(w));
     if ((in.flags & F_DELAY) && !(in.flags & (F_PRIV | F_COP2))) {
-      no_ll[i + 1] = true;
-      const int t = static_target(w, i);
-      extra[i + 1] = t >= 0 ? t : static_cast<int>(n);  // register jumps land at or after the end
-      if (in.flags & F_LIKELY) no_ll[i + 2] = true;
-      continue;
+      const int t = jr_target[i] >= 0 ? jr_target[i] : static_target(w, i);
+      extra[i + 1] = t >= 0 ? t : static_cast<int>(n);
+      if (in.flags & F_LIKELY) state[i + 2] |= out;
     }
-    no_ll[i + 1] = true;
-    if (extra[i] >= 0) no_ll[extra[i]] = true;
+    state[i + 1] |= out;
+    if (extra[i] >= 0) state[extra[i]] |= out;
   }
 }
 
@@ -435,8 +540,9 @@ int static_target(uint32_t w, unsigned i) {
 
 void make_record(uint64_t seed, uint64_t index, const GenOptions& opt, dseq_record& rec) {
   std::memset(&rec, 0, sizeof rec);
-  Rng r{seed * 0xd1342543de82ef95ull + index * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull};
-  r.next();
+  // Independent streams per record: hash (seed, index) into the state.
+  Rng h{seed};
+  Rng r{h.next() ^ Rng{index ^ 0x632be59bd9b4e019ull}.next()};
   const Tables& tab = tables(opt.fpu);
 
   // Length: 1..24, mostly 4..16.
@@ -444,70 +550,6 @@ void make_record(uint64_t seed, uint64_t index, const GenOptions& opt, dseq_reco
   rec.n_insns = n;
   SeqGen g{r, opt, n, {}};
   for (auto& h : g.hot) h = r.below(32);
-
-  // Category weights (per mille).
-  struct W { Category c; unsigned w; };
-  const W weights[] = {{kAlu, 540}, {kMem, 220}, {kLlsc, 30}, {kControl, 130},
-                       {kExc, 25},  {kPriv, 10}, {kFpu, opt.fpu ? 300u : 0u}};
-  unsigned total = 0;
-  for (const W& x : weights) total += x.w;
-
-  std::vector<bool> filled(n, false);
-  for (unsigned i = 0; i < n; ++i) {
-    if (filled[i]) continue;
-    const bool in_slot = i > 0 && is_control(rec.insns[i - 1]);
-    for (unsigned attempt = 0;; ++attempt) {
-      unsigned pick = r.below(total);
-      Category cat = kAlu;
-      for (const W& x : weights) {
-        if (pick < x.w) { cat = x.c; break; }
-        pick -= x.w;
-      }
-      const auto& list = tab.by_cat[cat];
-      if (list.empty()) continue;
-      const Op op = list[r.below(static_cast<uint32_t>(list.size()))];
-      const InsnInfo& in = info(op);
-      const bool control = (in.flags & F_DELAY) && !(in.flags & (F_PRIV | F_COP2));
-      if (control && (in_slot || i + 2 > n)) continue;  // never in a slot, never last
-      if (is_register_jump(op)) {
-        // lui s6; ori s6; jr s6; slot — the pair never sits in a delay slot.
-        if (in_slot || i + 4 > n || filled[i + 1] || filled[i + 2]) continue;
-        const unsigned k = i + 4 + r.below(n - (i + 4) + 1);
-        const uint64_t t = DSEQ_CODE_ADDR + 4ull * k;
-        rec.insns[i] = lui(kJumpReg, static_cast<uint16_t>(t >> 16));
-        rec.insns[i + 1] = ori(kJumpReg, kJumpReg, static_cast<uint16_t>(t));
-        uint32_t w;
-        do {
-          w = g.make(op, i + 2);
-          w = set_bits(w, 21, 5, kJumpReg);
-        } while (excluded_by(w));
-        rec.insns[i + 2] = w;
-        filled[i + 1] = filled[i + 2] = true;
-        i += 2;
-        break;
-      }
-      uint32_t w = g.make(op, i);
-      if (excluded_by(w)) {
-        if (attempt > 1000) std::abort();
-        continue;
-      }
-      rec.insns[i] = w;
-      // LL: usually pair it with an SC a little later at the same address.
-      if ((op == Op::LL || op == Op::LLD) && r.chance(70)) {
-        const unsigned j = i + 1 + r.below(4);
-        if (j < n && !filled[j]) {
-          uint32_t sc = g.make(op == Op::LL ? Op::SC : Op::SCD, j);
-          sc = set_bits(sc, 0, 16, w & 0xffff);
-          if (!excluded_by(sc)) {
-            rec.insns[j] = sc;
-            filled[j] = true;
-          }
-        }
-      }
-      break;
-    }
-  }
-  fix_orphan_sc(rec.insns, n);
 
   // Register state.
   dseq_state& st = rec.state;
@@ -532,6 +574,108 @@ void make_record(uint64_t seed, uint64_t index, const GenOptions& opt, dseq_reco
     const uint64_t v = r.chance(15) ? 0 : value64(r);
     std::memcpy(rec.data + k, &v, 8);
   }
+
+  // Word-value state at each instruction: AND over the paths reaching it.
+  std::vector<uint64_t> in_ok(n + 2, ~0ull);
+  uint64_t init = 0;
+  for (unsigned k = 0; k < 32; ++k)
+    if (st.gpr[k] == sext32v(static_cast<uint32_t>(st.gpr[k]))) init |= 1ull << k;
+  if (st.hi == sext32v(static_cast<uint32_t>(st.hi))) init |= kHiOk;
+  if (st.lo == sext32v(static_cast<uint32_t>(st.lo))) init |= kLoOk;
+  in_ok[0] = init;
+  std::vector<int> slot_target(n + 2, -1);  // delay slot index -> its branch's target
+  std::vector<int> jr_target(n + 2, -1);    // register jump index -> target (LUI/ORI pair)
+
+  // Category weights (per mille).
+  struct W { Category c; unsigned w; };
+  const W weights[] = {{kAlu, 540}, {kMem, 220}, {kLlsc, 30}, {kControl, 130},
+                       {kExc, 25},  {kPriv, 10}, {kFpu, opt.fpu ? 300u : 0u}};
+  unsigned total = 0;
+  for (const W& x : weights) total += x.w;
+
+  std::vector<bool> filled(n, false);
+  for (unsigned i = 0; i < n; ++i) {
+    g.ok = in_ok[i];
+    const bool in_slot = i > 0 && is_control(rec.insns[i - 1]);
+    for (unsigned attempt = 0; !filled[i]; ++attempt) {
+      if (attempt > 10000) std::abort();
+      unsigned pick = r.below(total);
+      Category cat = kAlu;
+      for (const W& x : weights) {
+        if (pick < x.w) { cat = x.c; break; }
+        pick -= x.w;
+      }
+      const auto& list = tab.by_cat[cat];
+      if (list.empty()) continue;
+      const Op op = list[r.below(static_cast<uint32_t>(list.size()))];
+      const InsnInfo& in = info(op);
+      const bool control = (in.flags & F_DELAY) && !(in.flags & (F_PRIV | F_COP2));
+      if (control && (in_slot || i + 2 > n)) continue;  // never in a slot, never last
+      if (is_register_jump(op)) {
+        // lui s6; ori s6; jr s6; slot — the pair never sits in a delay slot.
+        if (in_slot || i + 4 > n || filled[i + 1] || filled[i + 2]) continue;
+        const unsigned k = i + 4 + r.below(n - (i + 4) + 1);
+        const uint64_t t = DSEQ_CODE_ADDR + 4ull * k;
+        rec.insns[i] = lui(kJumpReg, static_cast<uint16_t>(t >> 16));
+        rec.insns[i + 1] = ori(kJumpReg, kJumpReg, static_cast<uint16_t>(t));
+        uint32_t w;
+        do {
+          w = set_bits(g.make(op, i + 2), 21, 5, kJumpReg);
+        } while (excluded_by(w));
+        rec.insns[i + 2] = w;
+        jr_target[i + 2] = static_cast<int>(k);
+        filled[i] = filled[i + 1] = filled[i + 2] = true;
+        break;
+      }
+      const uint32_t w = g.make(op, i);
+      if (excluded_by(w)) continue;
+      rec.insns[i] = w;
+      filled[i] = true;
+      // LL: usually pair it with an SC a little later at the same address.
+      if ((op == Op::LL || op == Op::LLD) && r.chance(70)) {
+        const unsigned j = i + 1 + r.below(4);
+        if (j < n && !filled[j]) {
+          const uint32_t sc = set_bits(g.make(op == Op::LL ? Op::SC : Op::SCD, j), 0, 16, w & 0xffff);
+          if (!excluded_by(sc)) {
+            rec.insns[j] = sc;
+            filled[j] = true;
+          }
+        }
+      }
+    }
+    // Propagate the word-value state along the forward edges.
+    const uint32_t w = rec.insns[i];
+    const uint64_t out = transfer(in_ok[i], w);
+    in_ok[i + 1] &= out;
+    if (is_control(w)) {
+      const int t = jr_target[i] >= 0 ? jr_target[i] : static_target(w, i);
+      slot_target[i + 1] = t >= 0 ? t : static_cast<int>(n);
+      if (info(decode(w)).flags & F_LIKELY) in_ok[i + 2] &= out;
+    }
+    if (slot_target[i] >= 0) in_ok[slot_target[i]] &= out;
+  }
+  // A branch that lands on the ORI or the JR of a LUI/ORI/JR group would jump
+  // through a stale s6 (possibly backwards: an endless loop). Land on the LUI.
+  std::vector<int> group_of(n + 2, -1);
+  for (unsigned j = 2; j < n; ++j) {
+    if (jr_target[j] >= 0) group_of[j - 1] = group_of[j] = static_cast<int>(j - 2);
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    const uint32_t w = rec.insns[i];
+    if (!is_control(w)) continue;
+    const int t = jr_target[i] >= 0 ? jr_target[i] : static_target(w, i);
+    if (t < 0 || t > static_cast<int>(n) || group_of[t] < 0) continue;
+    const int nt = group_of[t];
+    if (jr_target[i] >= 0) {
+      rec.insns[i - 1] = ori(kJumpReg, kJumpReg, static_cast<uint16_t>(DSEQ_CODE_ADDR + 4ull * nt));
+      jr_target[i] = nt;
+    } else if (info(decode(w)).flags & F_BRANCH) {
+      rec.insns[i] = set_bits(w, 0, 16, static_cast<uint16_t>(nt - static_cast<int>(i) - 1));
+    } else {
+      rec.insns[i] = set_bits(w, 0, 26, static_cast<uint32_t>((DSEQ_CODE_ADDR + 4ull * nt) >> 2));
+    }
+  }
+  fix_orphan_sc(rec.insns, n, jr_target);
 }
 
 }  // namespace disco::difftest
