@@ -1,35 +1,51 @@
-// The `disco` command. Thin: parses arguments, builds a Vm, runs it,
-// reports. (The default Debian image and the full console come with the
-// Linux-boot work; see README.md.)
+// The `disco` command. Thin: parses arguments, builds a Vm, runs it with a
+// console, reports.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <regex>
+#include <memory>
 #include <string>
 
+#include "cli/console.h"
+#include "frontend/disasm.h"
+#include "monitor/elf_loader.h"
 #include "monitor/vm.h"
+
+#ifndef DISCO_SOURCE_DIR
+#define DISCO_SOURCE_DIR "."
+#endif
 
 namespace {
 
 const char kUsage[] =
-    "usage: disco run --kernel PATH [options]\n"
+    "usage: disco run [options]\n"
+    "\n"
+    "With no --kernel, boots the default Debian image (building it first).\n"
     "\n"
     "options:\n"
-    "  --kernel PATH       ELF64 MIPS kernel or bare-metal program to boot\n"
-    "  --mem SIZE          guest RAM, e.g. 256M, 1G (default 256M)\n"
-    "  --engine ENGINE     interp | jit (jit falls back to interp for now)\n"
-    "  --fpu               give the CPU a hardware FPU (Config1.FP = 1)\n"
-    "  --big-endian        big-endian guest (default little-endian)\n"
-    "  --timeout SECONDS   stop with exit 124 if the guest runs longer\n"
-    "  --until REGEX       stop with exit 0 once the console output matches\n"
-    "  --max-insns N       stop after N guest instructions (exit 125)\n"
-    "  --stats             print instruction count and speed on exit\n"
-    "  --trace-exceptions N  print the first N exceptions (code, EPC, BadVAddr)\n";
+    "  --kernel PATH          ELF64 MIPS kernel or bare-metal program to boot\n"
+    "  --initrd PATH          initramfs to hand to the kernel\n"
+    "  --append STR           kernel command line (after 'console=ttyS0 earlycon')\n"
+    "  --mem SIZE             guest RAM, e.g. 256M, 1G (default 512M)\n"
+    "  --engine ENGINE        interp | jit (jit falls back to interp for now)\n"
+    "  --fpu                  give the CPU a hardware FPU (Config1.FP = 1)\n"
+    "  --big-endian           big-endian guest (default little-endian)\n"
+    "  --deterministic        derive all time from executed instructions\n"
+    "  --timeout SECONDS      stop with exit 124 if the guest runs longer\n"
+    "  --until REGEX          stop with exit 0 once a console line matches (ERE)\n"
+    "  --input FILE           type FILE into the console, one line per shell prompt\n"
+    "  --reboot exit|restart  what a guest reboot does (default exit)\n"
+    "  --max-insns N          stop after N guest instructions (exit 125)\n"
+    "  --stats                print instruction count and speed on exit\n"
+    "  --trace-exceptions N   print the first N exceptions (code, EPC, BadVAddr)\n"
+    "\n"
+    "The console is this terminal in raw mode; Ctrl-A x quits.\n";
 
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "disco: %s\n%s", msg.c_str(), kUsage);
+  std::fprintf(stderr, "disco: %s\n(see 'disco --help')\n", msg.c_str());
   return 2;
 }
 
@@ -45,13 +61,63 @@ bool parse_u64(const std::string& s, uint64_t& out) {
   return true;
 }
 
+bool file_exists(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
+
+// Builds the default image if needed; returns its folder or "" on failure.
+std::string default_image() {
+  const std::string root = DISCO_SOURCE_DIR;
+  const std::string dir = root + "/cache/default";
+  if (file_exists(dir + "/.complete") && file_exists(dir + "/vmlinuz") && file_exists(dir + "/initrd.gz"))
+    return dir;
+  std::fprintf(stderr, "disco: building the default Debian image (first run only)...\n");
+  const std::string cmd = "'" + root + "/images/build-default.sh' '" + dir + "' >&2";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "disco: building the default image failed (see above)\n");
+    return "";
+  }
+  return dir;
+}
+
+struct ExceptionTrace {
+  uint64_t left;
+  disco::Vm* vm;
+};
+
+// --trace-exceptions: the exception and the code around EPC (when EPC is
+// in an unmapped kernel segment, so no translation is needed).
+void print_exception(disco::Cpu& c, uint32_t code, void* ctx) {
+  auto* t = static_cast<ExceptionTrace*>(ctx);
+  if (t->left == 0) return;
+  --t->left;
+  const uint64_t epc = c.s.cp0.epc;
+  std::fprintf(stderr, "disco: exception %u at EPC %016llx BadVAddr %016llx Status %08x Cause %08x -> %016llx\n",
+               code, static_cast<unsigned long long>(epc), static_cast<unsigned long long>(c.s.cp0.badvaddr),
+               c.s.cp0.status, c.s.cp0.cause, static_cast<unsigned long long>(c.s.pc));
+  const uint64_t pa = disco::elf_vaddr_to_paddr(epc);
+  if (pa == epc) return;  // mapped: not shown
+  const int back = std::getenv("DISCO_TRACE_BACK") ? std::atoi(std::getenv("DISCO_TRACE_BACK")) : 4;
+  for (int k = -back; k <= 1; ++k) {
+    const uint64_t a = pa + static_cast<uint64_t>(k * 4);
+    const uint8_t* page = t->vm->ram_page(a, false);
+    if (!page) continue;
+    uint32_t w;
+    std::memcpy(&w, page + (a & disco::kPageMask), 4);
+    if (c.cfg.big_endian) w = __builtin_bswap32(w);
+    std::fprintf(stderr, "  %c %016llx: %08x  %s\n", k == 0 ? '>' : ' ',
+                 static_cast<unsigned long long>(epc + static_cast<uint64_t>(k * 4)), w,
+                 disco::disassemble(w, epc + static_cast<uint64_t>(k * 4)).c_str());
+  }
+}
+
 int cmd_run(int argc, char** argv) {
   disco::VmConfig cfg;
-  std::string kernel, until, engine = "interp";
+  cfg.mem_bytes = 512ull << 20;
+  disco::BootSpec boot;
+  std::string engine = "interp", reboot = "exit", append;
+  disco::Console::Options copt;
   double timeout = 0;
-  uint64_t max_insns = 0;
+  uint64_t max_insns = 0, trace_exceptions = 0;
   bool stats = false;
-  uint64_t trace_exceptions = 0;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     std::string val;
@@ -69,9 +135,13 @@ int cmd_run(int argc, char** argv) {
     };
     std::string v;
     if (a == "--kernel") {
-      if (!need(kernel)) return usage_error("--kernel needs a path");
+      if (!need(boot.kernel)) return usage_error("--kernel needs a path");
+    } else if (a == "--initrd") {
+      if (!need(boot.initrd)) return usage_error("--initrd needs a path");
+    } else if (a == "--append") {
+      if (!need(append)) return usage_error("--append needs a string");
     } else if (a == "--mem") {
-      if (!need(v) || !disco::parse_size(v, cfg.mem_bytes)) return usage_error("--mem needs a size such as 256M");
+      if (!need(v) || !disco::parse_size(v, cfg.mem_bytes)) return usage_error("--mem needs a size such as 512M");
     } else if (a == "--engine") {
       if (!need(engine) || (engine != "interp" && engine != "jit"))
         return usage_error("--engine must be interp or jit");
@@ -79,10 +149,17 @@ int cmd_run(int argc, char** argv) {
       cfg.has_fpu = true;
     } else if (a == "--big-endian") {
       cfg.big_endian = true;
+    } else if (a == "--deterministic") {
+      cfg.deterministic = true;
     } else if (a == "--timeout") {
       if (!need(v) || !parse_double(v, timeout)) return usage_error("--timeout needs a number of seconds");
     } else if (a == "--until") {
-      if (!need(until)) return usage_error("--until needs a regular expression");
+      if (!need(copt.until)) return usage_error("--until needs a regular expression");
+    } else if (a == "--input") {
+      if (!need(copt.input_file)) return usage_error("--input needs a file");
+    } else if (a == "--reboot") {
+      if (!need(reboot) || (reboot != "exit" && reboot != "restart"))
+        return usage_error("--reboot must be exit or restart");
     } else if (a == "--max-insns") {
       if (!need(v) || !parse_u64(v, max_insns)) return usage_error("--max-insns needs a count");
     } else if (a == "--trace-exceptions") {
@@ -93,96 +170,104 @@ int cmd_run(int argc, char** argv) {
       return usage_error("unknown option '" + a + "'");
     }
   }
-  if (kernel.empty())
-    return usage_error("no --kernel given (the default Debian image is not available yet)");
+  if (boot.kernel.empty()) {
+    if (!boot.initrd.empty()) return usage_error("--initrd needs --kernel");
+    const std::string dir = default_image();
+    if (dir.empty()) return 1;
+    boot.kernel = dir + "/vmlinuz";
+    boot.initrd = dir + "/initrd.gz";
+  }
+  boot.cmdline = "console=ttyS0 earlycon" + (append.empty() ? "" : " " + append);
   if (engine == "jit") std::fprintf(stderr, "disco: the JIT is not built yet; using the interpreter\n");
 
-  std::regex until_re;
-  if (!until.empty()) {
-    try {
-      until_re = std::regex(until, std::regex::extended);
-    } catch (const std::regex_error& e) {
-      return usage_error("--until: invalid regular expression '" + until + "'");
-    }
-  }
-  std::string console_line;  // the current line, for --until
-  bool matched = false;
-  cfg.console_out = [&](uint8_t ch) {
-    std::fputc(ch, stdout);
-    if (ch == '\n') std::fflush(stdout);
-    if (until.empty() || matched) return;
-    if (ch == '\n') { console_line.clear(); return; }
-    if (console_line.size() < 4096) console_line += static_cast<char>(ch);
-    if (std::regex_search(console_line, until_re)) matched = true;
-  };
-
-  std::unique_ptr<disco::Vm> vm;
+  std::unique_ptr<disco::Console> console;
   try {
-    vm = std::make_unique<disco::Vm>(cfg);
+    console = std::make_unique<disco::Console>(copt);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "disco: --mem: %s\n", e.what());
+    std::fprintf(stderr, "disco: %s\n", e.what());
     return 2;
   }
-  std::string err;
-  if (!vm->load_kernel(kernel, err)) {
-    std::fprintf(stderr, "disco: %s\n", err.c_str());
-    return 2;
-  }
-  if (trace_exceptions) {
-    vm->cpu().exception_hook_ctx = &trace_exceptions;
-    vm->cpu().exception_hook = [](disco::Cpu& c, uint32_t code, void* ctx) {
-      auto* left = static_cast<uint64_t*>(ctx);
-      if (*left == 0) return;
-      --*left;
-      std::fprintf(stderr, "disco: exception %u at EPC %016llx BadVAddr %016llx Status %08x -> %016llx\n", code,
-                   static_cast<unsigned long long>(c.s.cp0.epc), static_cast<unsigned long long>(c.s.cp0.badvaddr),
-                   c.s.cp0.status, static_cast<unsigned long long>(c.s.pc));
-    };
-  }
-  disco::Vm::Limits lim;
-  lim.timeout_seconds = timeout;
-  lim.max_insns = max_insns;
-  lim.should_stop = [&] { return matched; };
-  const auto t0 = std::chrono::steady_clock::now();
-  const disco::VmExit why = vm->run(lim);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fflush(stdout);
-  if (stats) {
-    const double n = static_cast<double>(vm->instructions());
-    std::fprintf(stderr, "disco: %.0f instructions in %.3f s = %.1f M instructions/s (exceptions %llu, TLB refills %llu)\n",
-                 n, secs, secs > 0 ? n / secs / 1e6 : 0.0,
-                 static_cast<unsigned long long>(vm->cpu().stat_exceptions),
-                 static_cast<unsigned long long>(vm->cpu().stat_tlb_refills));
-  }
-  switch (why) {
-    case disco::VmExit::PowerOff: return vm->exit_status();
-    case disco::VmExit::Reboot:
-      std::fprintf(stderr, "disco: guest requested a reboot\n");
-      return 0;
-    case disco::VmExit::Stopped: return 0;  // --until matched
-    case disco::VmExit::Timeout:
-      std::fprintf(stderr, "disco: timeout after %.1f s (pc %016llx)\n", timeout,
-                   static_cast<unsigned long long>(vm->cpu().s.pc));
-      return 124;
-    case disco::VmExit::InsnLimit:
-      std::fprintf(stderr, "disco: instruction limit reached (pc %016llx)\n",
-                   static_cast<unsigned long long>(vm->cpu().s.pc));
-      return 125;
-    case disco::VmExit::Hung:
-      std::fprintf(stderr, "disco: guest is waiting with no interrupt that could wake it (pc %016llx)\n",
-                   static_cast<unsigned long long>(vm->cpu().s.pc));
-      return 1;
-    default: return 1;
+  cfg.console_out = [&](uint8_t ch) { console->output(ch); };
+
+  for (;;) {
+    std::unique_ptr<disco::Vm> vm;
+    try {
+      vm = std::make_unique<disco::Vm>(cfg);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "disco: --mem: %s\n", e.what());
+      return 2;
+    }
+    std::string err;
+    if (!vm->boot(boot, err)) {
+      std::fprintf(stderr, "disco: %s\n", err.c_str());
+      return 2;
+    }
+    ExceptionTrace trace{trace_exceptions, vm.get()};
+    if (trace_exceptions) {
+      vm->cpu().exception_hook_ctx = &trace;
+      vm->cpu().exception_hook = print_exception;
+    }
+    disco::Vm::Limits lim;
+    lim.timeout_seconds = timeout;
+    lim.max_insns = max_insns;
+    lim.should_stop = [&] { return console->until_matched() || console->quit_requested(); };
+    if (console->has_input_source()) {
+      lim.poll_input = [&](disco::Vm& m) {
+        std::string in;
+        if (console->take_input(in))
+          for (char ch : in) m.uart().push_input(static_cast<uint8_t>(ch));
+      };
+      lim.wait_input = [&](uint64_t ns) { return console->wait_input(ns); };
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const disco::VmExit why = vm->run(lim);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fflush(stdout);
+    if (stats) {
+      const double n = static_cast<double>(vm->instructions());
+      std::fprintf(stderr,
+                   "\ndisco: %.0f instructions in %.3f s = %.1f M instructions/s (exceptions %llu, TLB refills %llu)\n",
+                   n, secs, secs > 0 ? n / secs / 1e6 : 0.0,
+                   static_cast<unsigned long long>(vm->cpu().stat_exceptions),
+                   static_cast<unsigned long long>(vm->cpu().stat_tlb_refills));
+    }
+    const unsigned long long pc = vm->cpu().s.pc;
+    switch (why) {
+      case disco::VmExit::PowerOff: return vm->exit_status();
+      case disco::VmExit::Halted:
+        std::fprintf(stderr, "\ndisco: guest halted\n");
+        return 0;
+      case disco::VmExit::Reboot:
+        if (reboot == "restart") {
+          std::fprintf(stderr, "\ndisco: guest rebooted; restarting\n");
+          continue;
+        }
+        std::fprintf(stderr, "\ndisco: guest requested a reboot\n");
+        return 0;
+      case disco::VmExit::Stopped:
+        if (console->quit_requested()) std::fprintf(stderr, "\ndisco: quit\n");
+        return 0;
+      case disco::VmExit::Timeout:
+        std::fprintf(stderr, "\ndisco: timeout after %.1f s (pc %016llx)\n", timeout, pc);
+        return 124;
+      case disco::VmExit::InsnLimit:
+        std::fprintf(stderr, "\ndisco: instruction limit reached (pc %016llx)\n", pc);
+        return 125;
+      default:
+        std::fprintf(stderr, "\ndisco: guest stopped unexpectedly (pc %016llx)\n", pc);
+        return 1;
+    }
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  if (argc < 2) return usage_error("missing command (try 'disco run')");
   if (!std::strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
   return usage_error(std::string("unknown command '") + argv[1] + "'");
 }

@@ -1,5 +1,7 @@
 #include "monitor/cpu.h"
 
+#include <time.h>
+
 #include <cstring>
 
 #include "monitor/mmu.h"
@@ -55,10 +57,32 @@ void Cpu::set_irq_line(unsigned line, bool level) {
   events |= EV_IRQ_CHECK;
 }
 
-uint32_t Cpu::count() const { return static_cast<uint32_t>(s.cp0.count_bias + s.cycles / 2); }
+namespace {
+uint64_t host_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
+uint64_t Cpu::ticks() const {
+  if (!host_time) return s.cycles / 2;
+  const unsigned __int128 ns = host_ns() - host_t0_ns_;
+  return static_cast<uint64_t>(ns * count_hz / 1'000'000'000u);
+}
+
+void Cpu::use_host_time(uint64_t hz) {
+  const uint32_t c = count();
+  host_time = true;
+  count_hz = hz;
+  host_t0_ns_ = host_ns();
+  set_count(c);
+}
+
+uint32_t Cpu::count() const { return static_cast<uint32_t>(s.cp0.count_bias + ticks()); }
 
 void Cpu::set_count(uint32_t v) {
-  s.cp0.count_bias = static_cast<uint64_t>(v) - s.cycles / 2;
+  s.cp0.count_bias = static_cast<uint64_t>(v) - ticks();
   // A write to Count moves the next match but does not acknowledge a
   // pending timer interrupt (only a Compare write does).
   schedule_timer();
@@ -72,19 +96,28 @@ void Cpu::set_compare(uint32_t v) {
 
 void Cpu::schedule_timer() {
   // Count reaches Compare after `delta` more ticks (2^32 if equal now).
-  uint64_t delta = static_cast<uint32_t>(s.cp0.compare - count());
+  const uint64_t now = ticks();
+  uint64_t delta = static_cast<uint32_t>(s.cp0.compare - static_cast<uint32_t>(s.cp0.count_bias + now));
   if (delta == 0) delta = 1ull << 32;
-  // Count ticks on even cycles: the tick that makes Count == Compare
-  // happens when cycles/2 has grown by delta.
-  next_timer_cycle = (s.cycles / 2 + delta) * 2;
+  next_timer_tick = now + delta;
+  // Deterministic: ticks happen on even cycles.
+  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2;
   events |= EV_IRQ_CHECK;
 }
 
 void Cpu::update_timer() {
-  if (s.cycles < next_timer_cycle) return;
+  if (ticks() < next_timer_tick) return;
   s.cp0.cause |= Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq));
-  next_timer_cycle += 2ull << 32;  // next match after a full wrap
+  next_timer_tick += 1ull << 32;  // next match after a full wrap
+  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2;
   events |= EV_IRQ_CHECK;
+}
+
+uint64_t Cpu::ns_until_timer() const {
+  const uint64_t now = ticks();
+  if (now >= next_timer_tick) return 0;
+  const unsigned __int128 ns = static_cast<unsigned __int128>(next_timer_tick - now) * 1'000'000'000u;
+  return static_cast<uint64_t>(ns / count_hz) + 1;
 }
 
 bool Cpu::interrupt_pending() const {

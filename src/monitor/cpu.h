@@ -44,7 +44,11 @@ enum class Access : uint8_t { Load, Store, Fetch };
 struct CpuConfig {
   bool big_endian = false;
   bool has_fpu = false;  // Config1.FP; without it CP1 instructions raise CpU
-  uint32_t prid = 0x00000900;  // R10000 implementation number, revision 0
+  // MIPS Technologies 5KEc (company 1, implementation 0x89): a MIPS64r2 core
+  // Linux knows. An R10000's legacy PRId (0x0900) makes Debian's MIPS64r2
+  // kernel hit a BUG() in cpu_probe, so the R10000 class is presented with
+  // a Release 2 identity.
+  uint32_t prid = 0x00018900;
   uint64_t ebase_default = 0xffffffff80000000ull;
 };
 
@@ -92,14 +96,23 @@ class Cpu {
   void mode_changed();         // KSU/EXL/ERL changed: new mode key
   void translation_changed();  // TLB write, ASID change, KX/SX/UX change
 
-  // The next cycle at which the timer fires (Count == Compare).
-  uint64_t next_timer_cycle = ~0ull;
+  // Time. Count = count_bias + ticks(). Ticks come from the cycle counter
+  // (deterministic: one tick per two cycles) or from the host's monotonic
+  // clock at count_hz (host_time), so a guest `sleep 5` takes five seconds.
+  bool host_time = false;
+  uint64_t count_hz = 100'000'000;
+  uint64_t ticks() const;
+  void use_host_time(uint64_t hz);
+  uint64_t next_timer_tick = ~0ull;   // absolute ticks() of the next Count == Compare
+  uint64_t next_timer_cycle = ~0ull;  // deterministic: the cycle it happens at; host time: never
   uint32_t count() const;
   void set_count(uint32_t v);
   void set_compare(uint32_t v);
-  void schedule_timer();  // recompute next_timer_cycle from Count and Compare
-  // Raises Cause.TI/IP7 if the timer has fired by now; recomputes the next.
+  void schedule_timer();  // recompute the next match from Count and Compare
+  // Raises Cause.TI/IP7 if the timer has fired by now; schedules the next.
   void update_timer();
+  // Host time: nanoseconds until the next match (0 if due).
+  uint64_t ns_until_timer() const;
 
   // Interrupt delivery condition: IE && !EXL && !ERL && (IP & IM) != 0.
   bool interrupt_pending() const;
@@ -129,6 +142,9 @@ class Cpu {
   // Statistics.
   uint64_t stat_exceptions = 0;
   uint64_t stat_tlb_refills = 0;
+
+ private:
+  uint64_t host_t0_ns_ = 0;
 };
 
 }  // namespace disco

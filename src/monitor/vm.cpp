@@ -1,11 +1,13 @@
 #include "monitor/vm.h"
 
 #include <sys/mman.h>
+#include <time.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 
+#include "devices/fdt_builder.h"
 #include "interp/interpreter.h"
 #include "monitor/elf_loader.h"
 
@@ -19,7 +21,8 @@ Vm::Vm(const VmConfig& cfg)
         pending_exit_ = req == PowerDevice::Request::Reboot ? VmExit::Reboot : VmExit::PowerOff;
         exit_status_ = status;
         cpu_->events |= EV_STOP;
-      }) {
+      }),
+      rtc_([this] { return guest_time_ns(); }) {
   if (cfg.mem_bytes < board::kMinMem || cfg.mem_bytes > board::kMaxMem || (cfg.mem_bytes & kPageMask))
     throw std::invalid_argument("guest memory size must be a multiple of 4 KiB between 16 MiB and 64 GiB");
   low_bytes_ = std::min(cfg.mem_bytes, board::kLowRamLimit);
@@ -30,11 +33,25 @@ Vm::Vm(const VmConfig& cfg)
   ram_ = static_cast<uint8_t*>(p);
   mmio_.add(board::kPowerBase, 0x1000, &power_);
   mmio_.add(board::kUartBase, 0x1000, &uart_);
+  mmio_.add(board::kRtcBase, 0x1000, &rtc_);
   CpuConfig cc;
   cc.big_endian = cfg.big_endian;
   cc.has_fpu = cfg.has_fpu;
   cpu_ = std::make_unique<Cpu>(*this, cc);
   interp::attach(*cpu_);
+  if (!cfg.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
+}
+
+uint64_t Vm::guest_time_ns() const {
+  if (!cfg_.deterministic) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  }
+  // Deterministic: 2026-01-01T00:00:00Z plus the time the CPU has run.
+  constexpr uint64_t kEpoch = 1767225600ull * 1'000'000'000ull;
+  const unsigned __int128 ns = static_cast<unsigned __int128>(cpu_->s.cycles) * 1'000'000'000u;
+  return kEpoch + static_cast<uint64_t>(ns / board::kCpuClockHz);
 }
 
 Vm::~Vm() {
@@ -52,42 +69,115 @@ uint8_t* Vm::ram_page(uint64_t paddr, bool) {
 bool Vm::mmio_read(uint64_t paddr, unsigned size, uint64_t& value) { return mmio_.read(paddr, size, value); }
 bool Vm::mmio_write(uint64_t paddr, unsigned size, uint64_t value) { return mmio_.write(paddr, size, value); }
 
-bool Vm::load_kernel(const std::string& path, std::string& error) {
-  std::vector<uint8_t> bytes;
-  if (!read_file(path, bytes, error)) return false;
-  ElfImage img;
-  if (!load_elf(bytes, [this](uint64_t pa) { return ram_page(pa, true); }, cfg_.big_endian, img, error)) {
-    error = path + ": " + error;
+bool Vm::place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_size, std::string& error) {
+  // Everything goes at the top of low RAM (below 256 MiB, reachable
+  // through kseg0): the DTB in the last 64 KiB, the initrd just below.
+  // A Linux kernel relocates itself (KASLR) up to 16 MiB above its load
+  // address, so with an initrd we keep clear of kKaslrReserve above it.
+  constexpr uint64_t kDtbSpace = 64 * 1024;
+  const uint64_t top = low_bytes_;
+  dtb_paddr_ = top - kDtbSpace;
+  const uint64_t initrd_pages = (initrd_size + kPageMask) & ~kPageMask;
+  initrd_paddr_ = dtb_paddr_ - initrd_pages;
+  const uint64_t reserve_end = initrd_size ? std::max(kernel_hi, kernel_lo + board::kKaslrReserve) : kernel_hi;
+  if (dtb_paddr_ < initrd_pages || initrd_paddr_ < reserve_end) {
+    error = "guest memory (" + std::to_string(cfg_.mem_bytes >> 20) + " MiB) is too small for the kernel" +
+            (initrd_size ? " and an initrd of " + std::to_string(initrd_size >> 10) + " KiB" : std::string()) +
+            "; use a larger --mem";
     return false;
   }
+  return true;
+}
+
+bool Vm::boot(const BootSpec& spec, std::string& error) {
+  std::vector<uint8_t> kernel, initrd;
+  if (!read_file(spec.kernel, kernel, error)) return false;
+  if (!spec.initrd.empty() && !read_file(spec.initrd, initrd, error)) return false;
+  ElfImage img;
+  if (!load_elf(kernel, [this](uint64_t pa) { return ram_page(pa, true); }, cfg_.big_endian, img, error)) {
+    error = spec.kernel + ": " + error;
+    return false;
+  }
+  if (!place_boot_data(img.lowest_paddr, img.highest_paddr, initrd.size(), error)) return false;
+  for (size_t i = 0; i < initrd.size(); ++i) ram_page(initrd_paddr_ + i, true)[(initrd_paddr_ + i) & kPageMask] = initrd[i];
+
+  BoardDescription b;
+  b.memory.push_back({0, low_bytes_});
+  if (high_bytes_) b.memory.push_back({board::kHighRamBase, high_bytes_});
+  b.cpu_clock_hz = board::kCpuClockHz;
+  b.uart_base = board::kUartBase;
+  b.uart_irq = 2 + board::kUartIrqLine;
+  b.power_base = board::kPowerBase;
+  b.rtc_base = board::kRtcBase;
+  b.rtc_irq = 2 + board::kRtcIrqLine;
+  b.bootargs = spec.cmdline;
+  if (!initrd.empty()) {
+    b.initrd_start = initrd_paddr_;
+    b.initrd_end = initrd_paddr_ + initrd.size();
+  }
+  b.kaslr_seed = spec.kaslr_seed;
+  const std::vector<uint8_t> dtb = build_board_fdt(b, error);
+  if (dtb.empty()) return false;
+  if (dtb.size() > 64 * 1024) {
+    error = "device tree larger than its 64 KiB slot";
+    return false;
+  }
+  for (size_t i = 0; i < dtb.size(); ++i) ram_page(dtb_paddr_ + i, true)[(dtb_paddr_ + i) & kPageMask] = dtb[i];
+
   cpu_->reset();
   interp::attach(*cpu_);
+  if (!cfg_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
   cpu_->s.pc = img.entry;
+  // UHI: a0 = -2, a1 = the DTB through kseg0 (the kernel dereferences it).
+  cpu_->s.gpr[4] = ~1ull;
+  cpu_->s.gpr[5] = 0xffffffff80000000ull + dtb_paddr_;
+  cpu_->s.gpr[6] = cpu_->s.gpr[7] = 0;
   return true;
 }
 
 VmExit Vm::run(const Limits& lim) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  constexpr uint64_t kChunk = 1u << 20;  // cycles between host checks
   Cpu& c = *cpu_;
+  // Cycles between host checks (input, timeouts, and with host time the timer).
+  const uint64_t chunk = c.host_time ? 100'000 : 1u << 20;
   for (;;) {
-    uint64_t limit = c.s.cycles + kChunk;
+    uint64_t limit = c.s.cycles + chunk;
     if (lim.max_insns) {
       if (instructions() >= lim.max_insns) return VmExit::InsnLimit;
       limit = std::min(limit, c.s.cycles + (lim.max_insns - instructions()));
     }
     const StopReason why = interp::run(c, limit);
     if (pending_exit_ != VmExit::Running) return pending_exit_;
-    if (why == StopReason::Wait) {
-      // Idle: time jumps to the next timer event if the timer can wake the
-      // CPU; otherwise nothing ever will.
-      const bool timer_can_wake = c.s.cp0.status & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq));
-      if (!timer_can_wake && uart_.input_empty()) return VmExit::Hung;
-      if (timer_can_wake && c.next_timer_cycle > c.s.cycles) {
-        idle_cycles_ += c.next_timer_cycle - c.s.cycles;
-        c.s.cycles = c.next_timer_cycle;
+    if (lim.poll_input) lim.poll_input(*this);
+    c.update_timer();
+    if (why == StopReason::Wait && !(c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM)) {
+      const uint32_t im = c.s.cp0.status & cp0::Status_IM;
+      const bool timer_can_wake = im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq));
+      const bool uart_can_wake = im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine));
+      if (!timer_can_wake && !(uart_can_wake && (lim.wait_input || lim.poll_input))) {
+        // Waiting with every interrupt that could wake it masked: the
+        // guest halted (Linux's power-off and halt end here).
+        return VmExit::Halted;
       }
+      if (!c.host_time) {
+        // Deterministic: time jumps to the timer event.
+        if (timer_can_wake && c.next_timer_cycle > c.s.cycles) {
+          idle_cycles_ += c.next_timer_cycle - c.s.cycles;
+          c.s.cycles = c.next_timer_cycle;
+        } else if (lim.wait_input) {
+          lim.wait_input(50'000'000);
+        }
+      } else {
+        // Host time: sleep until the timer or console input.
+        uint64_t ns = timer_can_wake ? c.ns_until_timer() : 50'000'000;
+        ns = std::min<uint64_t>(ns, 50'000'000);
+        if (ns) {
+          if (lim.wait_input) lim.wait_input(ns);
+          else std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
+        }
+      }
+      if (lim.poll_input) lim.poll_input(*this);
       c.update_timer();
     }
     if (lim.should_stop && lim.should_stop()) return VmExit::Stopped;

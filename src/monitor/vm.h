@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "devices/goldfish_rtc.h"
 #include "devices/mmio.h"
 #include "devices/power.h"
 #include "devices/uart16550.h"
@@ -21,7 +22,13 @@ constexpr uint64_t kLowRamLimit = 0x10000000;   // RAM below 256 MiB ...
 constexpr uint64_t kHighRamBase = 0x20000000;   // ... and the rest from 512 MiB up
 constexpr uint64_t kPowerBase = 0x1fd00000;
 constexpr uint64_t kUartBase = 0x1fd01000;
+constexpr uint64_t kRtcBase = 0x1fd02000;
 constexpr unsigned kUartIrqLine = 0;            // CPU hardware interrupt 0 = Cause.IP2
+constexpr unsigned kRtcIrqLine = 1;             // IP3
+constexpr uint32_t kCpuClockHz = 200'000'000;   // Count runs at half of it
+// Linux relocates itself (KASLR) up to 16 MiB above where it was loaded;
+// boot data is kept out of [kernel start, kernel end + this).
+constexpr uint64_t kKaslrReserve = 48ull << 20;
 constexpr uint64_t kMinMem = 16ull << 20;
 constexpr uint64_t kMaxMem = 64ull << 30;
 }  // namespace board
@@ -30,10 +37,22 @@ struct VmConfig {
   uint64_t mem_bytes = 256ull << 20;
   bool big_endian = false;
   bool has_fpu = false;
+  // Time: host clock by default (a guest `sleep 5` takes five seconds);
+  // deterministic derives all time from executed instructions.
+  bool deterministic = false;
   std::function<void(uint8_t)> console_out;  // UART transmit
 };
 
-enum class VmExit { Running, PowerOff, Reboot, Timeout, InsnLimit, Stopped, Hung };
+// What to boot. A Linux kernel gets a0 = -2, a1 = the DTB (UHI); a
+// bare-metal program can ignore them.
+struct BootSpec {
+  std::string kernel;
+  std::string initrd;   // optional
+  std::string cmdline;  // bootargs
+  uint64_t kaslr_seed = 0;
+};
+
+enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Hung };
 
 class Vm : public PhysBus {
  public:
@@ -42,14 +61,23 @@ class Vm : public PhysBus {
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
-  // Loads an ELF kernel/guest and points the CPU at its entry. Returns
-  // false with a one-line error naming the file on failure.
-  bool load_kernel(const std::string& path, std::string& error);
+  // Loads the kernel ELF, the initrd and a device tree, and sets the CPU
+  // at the entry with the UHI boot registers. Returns false with a one-line
+  // error naming the file or the problem.
+  bool boot(const BootSpec& spec, std::string& error);
+  // Physical placement chosen by boot() (for tests and --stats).
+  uint64_t dtb_paddr() const { return dtb_paddr_; }
+  uint64_t initrd_paddr() const { return initrd_paddr_; }
 
   struct Limits {
     double timeout_seconds = 0;  // 0: none
     uint64_t max_insns = 0;      // 0: none
     std::function<bool()> should_stop;  // polled between chunks (e.g. --until)
+    // Console input: called between chunks to feed the UART.
+    std::function<void(Vm&)> poll_input;
+    // Idle: block up to `ns` for console input; true if input may be ready.
+    // Null: the VM just sleeps.
+    std::function<bool(uint64_t ns)> wait_input;
   };
   VmExit run(const Limits& limits);
 
@@ -68,9 +96,14 @@ class Vm : public PhysBus {
   VmConfig cfg_;
   uint8_t* ram_ = nullptr;
   uint64_t low_bytes_ = 0, high_bytes_ = 0;
+  bool place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_size, std::string& error);
+  uint64_t guest_time_ns() const;
+
   MmioMap mmio_;
   Uart16550 uart_;
   PowerDevice power_;
+  GoldfishRtc rtc_;
+  uint64_t dtb_paddr_ = 0, initrd_paddr_ = 0;
   std::unique_ptr<Cpu> cpu_;
   VmExit pending_exit_ = VmExit::Running;
   int exit_status_ = 0;
