@@ -380,7 +380,7 @@ TEST(Reset, StartsAtTheResetVectorWithErlAndBev) {
     EXPECT_EQ((cp0_read(c, Config) >> 10) & 7, 1u);            // AR: Release 2
     EXPECT_EQ((cp0_read(c, Config1) >> 25) & 63, 63u);         // 64 TLB entries
     EXPECT_EQ(cp0_read(c, EBase), 0xffffffff80000000ull);
-    EXPECT_EQ(cp0_read(c, PRId), 0x900u);
+    EXPECT_EQ(cp0_read(c, PRId), 0x00018900u);
   }
 }
 
