@@ -78,6 +78,25 @@ std::string default_image() {
   return dir;
 }
 
+// Prints the instructions around `pc` when it is in an unmapped kernel
+// segment (no translation needed).
+void dump_code(disco::Vm& vm, uint64_t pc) {
+  const uint64_t pa = disco::elf_vaddr_to_paddr(pc);
+  if (pa == pc) return;  // mapped: not shown
+  const int back = std::getenv("DISCO_TRACE_BACK") ? std::atoi(std::getenv("DISCO_TRACE_BACK")) : 4;
+  for (int k = -back; k <= 2; ++k) {
+    const uint64_t a = pa + static_cast<uint64_t>(k * 4);
+    const uint8_t* page = vm.ram_page(a, false);
+    if (!page) continue;
+    uint32_t w;
+    std::memcpy(&w, page + (a & disco::kPageMask), 4);
+    if (vm.cpu().cfg.big_endian) w = __builtin_bswap32(w);
+    const uint64_t va = pc + static_cast<uint64_t>(k * 4);
+    std::fprintf(stderr, "  %c %016llx: %08x  %s\n", k == 0 ? '>' : ' ', static_cast<unsigned long long>(va), w,
+                 disco::disassemble(w, va).c_str());
+  }
+}
+
 struct ExceptionTrace {
   uint64_t left;
   disco::Vm* vm;
@@ -93,20 +112,7 @@ void print_exception(disco::Cpu& c, uint32_t code, void* ctx) {
   std::fprintf(stderr, "disco: exception %u at EPC %016llx BadVAddr %016llx Status %08x Cause %08x -> %016llx\n",
                code, static_cast<unsigned long long>(epc), static_cast<unsigned long long>(c.s.cp0.badvaddr),
                c.s.cp0.status, c.s.cp0.cause, static_cast<unsigned long long>(c.s.pc));
-  const uint64_t pa = disco::elf_vaddr_to_paddr(epc);
-  if (pa == epc) return;  // mapped: not shown
-  const int back = std::getenv("DISCO_TRACE_BACK") ? std::atoi(std::getenv("DISCO_TRACE_BACK")) : 4;
-  for (int k = -back; k <= 1; ++k) {
-    const uint64_t a = pa + static_cast<uint64_t>(k * 4);
-    const uint8_t* page = t->vm->ram_page(a, false);
-    if (!page) continue;
-    uint32_t w;
-    std::memcpy(&w, page + (a & disco::kPageMask), 4);
-    if (c.cfg.big_endian) w = __builtin_bswap32(w);
-    std::fprintf(stderr, "  %c %016llx: %08x  %s\n", k == 0 ? '>' : ' ',
-                 static_cast<unsigned long long>(epc + static_cast<uint64_t>(k * 4)), w,
-                 disco::disassemble(w, epc + static_cast<uint64_t>(k * 4)).c_str());
-  }
+  dump_code(*t->vm, epc);
 }
 
 int cmd_run(int argc, char** argv) {
@@ -252,6 +258,11 @@ int cmd_run(int argc, char** argv) {
         return 124;
       case disco::VmExit::InsnLimit:
         std::fprintf(stderr, "\ndisco: instruction limit reached (pc %016llx)\n", pc);
+        if (std::getenv("DISCO_TRACE_BACK")) {
+          std::fprintf(stderr, "Status %08x Cause %08x Count %08x Compare %08x\n", vm->cpu().s.cp0.status,
+                       vm->cpu().s.cp0.cause, vm->cpu().count(), vm->cpu().s.cp0.compare);
+          dump_code(*vm, pc);
+        }
         return 125;
       default:
         std::fprintf(stderr, "\ndisco: guest stopped unexpectedly (pc %016llx)\n", pc);

@@ -42,7 +42,11 @@ uint64_t cp0_read(Cpu& c, unsigned regsel) {
     case Status: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.status)));
     case IntCtl: return kIntCtl_IPTI | kIntCtl_IPPCI | (cp.intctl & kIntCtl_VS);
     case SRSCtl: return 0;
-    case Cause: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.cause)));
+    case Cause:
+      // With host time the timer is otherwise only sampled between chunks;
+      // a guest polling Cause (Linux's c0_compare_int_usable) must see it.
+      if (c.host_time) c.update_timer();
+      return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.cause)));
     case EPC: return cp.epc;
     case PRId: return cp.prid;
     case EBase: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.ebase & 0xfffff3ffu)));
