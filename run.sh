@@ -1,14 +1,9 @@
 #!/usr/bin/env bash
-# Set up (install, configure, build) and boot the default guest with its
-# console on this terminal. Extra arguments go to `disco run`.
-#
-# Until the Debian Linux image exists (next milestone), the default guest
-# is the bare-metal `hello` program of tests/guest.
+# Set up (install, configure, build) and boot the default guest — stock
+# Debian mips64el Linux with a busybox initramfs, built from Debian packages
+# on first use — with its console on this terminal (Ctrl-A x quits).
+# Extra arguments go to `disco run` (e.g. --kernel, --append, --mem).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh >/dev/null
-build=${BUILD_DIR:-build}
-if [ "$#" -eq 0 ] || [[ "$*" != *--kernel* ]]; then
-  set -- --kernel "$build/tests/guest/hello.elf" "$@"
-fi
-exec "$build/src/disco" run "$@"
+exec "${BUILD_DIR:-build}/src/disco" run "$@"
