@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "cli/console.h"
@@ -184,6 +185,13 @@ int cmd_run(int argc, char** argv) {
     boot.initrd = dir + "/initrd.gz";
   }
   boot.cmdline = "console=ttyS0 earlycon" + (append.empty() ? "" : " " + append);
+  // Entropy for the kernel's KASLR (/chosen/kaslr-seed); fixed when deterministic.
+  if (cfg.deterministic) {
+    boot.kaslr_seed = 0x6469736330000001ull;
+  } else {
+    std::random_device rd;
+    boot.kaslr_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
+  }
   if (engine == "jit") std::fprintf(stderr, "disco: the JIT is not built yet; using the interpreter\n");
 
   std::unique_ptr<disco::Console> console;
