@@ -12,6 +12,7 @@
 
 #include "cli/console.h"
 #include "frontend/disasm.h"
+#include "jit/jit.h"
 #include "monitor/elf_loader.h"
 #include "monitor/vm.h"
 
@@ -31,7 +32,8 @@ const char kUsage[] =
     "  --initrd PATH          initramfs to hand to the kernel\n"
     "  --append STR           kernel command line (after 'console=ttyS0 earlycon')\n"
     "  --mem SIZE             guest RAM, e.g. 256M, 1G (default 512M)\n"
-    "  --engine ENGINE        interp | jit (jit falls back to interp for now)\n"
+    "  --engine ENGINE        interp | jit (default interp)\n"
+    "  --jit-disable LIST     keep classes out of the JIT: alu,mem,branch\n"
     "  --fpu                  give the CPU a hardware FPU (Config1.FP = 1)\n"
     "  --big-endian           big-endian guest (default little-endian)\n"
     "  --deterministic        derive all time from executed instructions\n"
@@ -40,6 +42,8 @@ const char kUsage[] =
     "  --input FILE           type FILE into the console, one line per shell prompt\n"
     "  --reboot exit|restart  what a guest reboot does (default exit)\n"
     "  --max-insns N          stop after N guest instructions (exit 125)\n"
+    "  --lockstep             with --engine jit: run the interpreter alongside and stop\n"
+    "                         at the first difference (implies --deterministic)\n"
     "  --stats                print instruction count and speed on exit\n"
     "  --trace-exceptions N   print the first N exceptions (code, EPC, BadVAddr)\n"
     "\n"
@@ -124,7 +128,7 @@ int cmd_run(int argc, char** argv) {
   disco::Console::Options copt;
   double timeout = 0;
   uint64_t max_insns = 0, trace_exceptions = 0;
-  bool stats = false;
+  bool stats = false, lockstep = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     std::string val;
@@ -152,6 +156,19 @@ int cmd_run(int argc, char** argv) {
     } else if (a == "--engine") {
       if (!need(engine) || (engine != "interp" && engine != "jit"))
         return usage_error("--engine must be interp or jit");
+    } else if (a == "--jit-disable") {
+      if (!need(v)) return usage_error("--jit-disable needs a list such as alu,mem,branch");
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        const size_t comma = v.find(',', pos);
+        const std::string cls = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        if (cls == "alu") cfg.jit_alu = false;
+        else if (cls == "mem") cfg.jit_mem = false;
+        else if (cls == "branch") cfg.jit_branch = false;
+        else if (!cls.empty()) return usage_error("--jit-disable: unknown class '" + cls + "' (alu, mem, branch)");
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
     } else if (a == "--fpu") {
       cfg.has_fpu = true;
     } else if (a == "--big-endian") {
@@ -171,6 +188,8 @@ int cmd_run(int argc, char** argv) {
       if (!need(v) || !parse_u64(v, max_insns)) return usage_error("--max-insns needs a count");
     } else if (a == "--trace-exceptions") {
       if (!need(v) || !parse_u64(v, trace_exceptions)) return usage_error("--trace-exceptions needs a count");
+    } else if (a == "--lockstep") {
+      lockstep = true;
     } else if (a == "--stats") {
       stats = true;
     } else {
@@ -192,7 +211,11 @@ int cmd_run(int argc, char** argv) {
     std::random_device rd;
     boot.kaslr_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
-  if (engine == "jit") std::fprintf(stderr, "disco: the JIT is not built yet; using the interpreter\n");
+  if (engine == "jit") cfg.engine = disco::VmConfig::Engine::Jit;
+  if (lockstep) {
+    if (engine != "jit") return usage_error("--lockstep needs --engine jit");
+    cfg.deterministic = true;
+  }
 
   std::unique_ptr<disco::Console> console;
   try {
@@ -215,6 +238,18 @@ int cmd_run(int argc, char** argv) {
     if (!vm->boot(boot, err)) {
       std::fprintf(stderr, "disco: %s\n", err.c_str());
       return 2;
+    }
+    std::unique_ptr<disco::Vm> ref;
+    if (lockstep) {
+      disco::VmConfig rc = cfg;
+      rc.engine = disco::VmConfig::Engine::Interp;
+      rc.console_out = nullptr;
+      ref = std::make_unique<disco::Vm>(rc);
+      if (!ref->boot(boot, err)) {
+        std::fprintf(stderr, "disco: %s\n", err.c_str());
+        return 2;
+      }
+      vm->set_lockstep_reference(ref.get());
     }
     ExceptionTrace trace{trace_exceptions, vm.get()};
     if (trace_exceptions) {
@@ -244,6 +279,7 @@ int cmd_run(int argc, char** argv) {
                    n, secs, secs > 0 ? n / secs / 1e6 : 0.0,
                    static_cast<unsigned long long>(vm->cpu().stat_exceptions),
                    static_cast<unsigned long long>(vm->cpu().stat_tlb_refills));
+      if (vm->jit()) std::fputs(vm->jit()->report().c_str(), stderr);
     }
     const unsigned long long pc = vm->cpu().s.pc;
     switch (why) {
@@ -261,6 +297,9 @@ int cmd_run(int argc, char** argv) {
       case disco::VmExit::Stopped:
         if (console->quit_requested()) std::fprintf(stderr, "\ndisco: quit\n");
         return 0;
+      case disco::VmExit::Diverged:
+        std::fprintf(stderr, "\ndisco: %s", vm->divergence().c_str());
+        return 3;
       case disco::VmExit::Timeout:
         std::fprintf(stderr, "\ndisco: timeout after %.1f s (pc %016llx)\n", timeout, pc);
         return 124;

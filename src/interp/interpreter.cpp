@@ -60,47 +60,71 @@ void attach(Cpu& c) {
   c.fetch_vpage = ~0ull;
 }
 
+bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why) {
+  if (c.s.cycles >= c.next_timer_cycle) c.update_timer();
+  if (c.s.cycles >= limit) {
+    why = StopReason::Budget;
+    return false;
+  }
+  stop_at = std::min(limit, c.next_timer_cycle);
+  if (c.events & EV_STOP) {
+    c.events &= ~EV_STOP;
+    why = StopReason::Stop;
+    return false;
+  }
+  // An interrupt is never taken between a branch and its delay slot.
+  if ((c.events & EV_IRQ_CHECK) && !c.s.branch_pending) {
+    c.events &= ~EV_IRQ_CHECK;
+    if (c.interrupt_pending()) deliver_interrupt(c);
+  }
+  c.events &= ~EV_PC_SET;
+  if (c.events & EV_WAIT) {
+    if (!wake_condition(c)) {
+      why = StopReason::Wait;  // EV_WAIT stays set until woken
+      return false;
+    }
+    c.events &= ~EV_WAIT;
+  }
+  return true;
+}
+
+bool fetch(Cpu& c) {
+  // The compare keeps pc bits 1..0, so a misaligned pc takes the refill path.
+  if (__builtin_expect((c.s.pc & ~(kPageMask & ~3ull)) == c.fetch_vpage, 1)) return true;
+  return refill_fetch(c);
+}
+
+// One instruction: the delay-slot machine around one handler.
+static inline void execute(Cpu& c) {
+  const uint64_t pc = c.s.pc;
+  c.s.in_delay_slot = c.s.branch_pending;
+  if (__builtin_expect((pc & ~(kPageMask & ~3ull)) != c.fetch_vpage, 0)) {
+    if (!refill_fetch(c)) {
+      ++c.s.cycles;
+      return;
+    }
+  }
+  const DecodedInsn& d = c.fetch_page->insn[(pc & kPageMask) >> 2];
+  const uint64_t target = c.s.branch_target;
+  c.s.branch_pending = false;
+  d.fn(c, d);
+  ++c.s.cycles;
+  // Epilogue: a handler that set pc itself (exception, ERET) raised
+  // EV_PC_SET instead.
+  if (__builtin_expect(!(c.events & EV_PC_SET), 1)) c.s.pc = c.s.in_delay_slot ? target : c.s.pc + 4;
+}
+
+void execute_one(Cpu& c) { execute(c); }
+
 StopReason run(Cpu& c, uint64_t limit) {
   c.code_graveyard.clear();  // no handler is running now
   uint64_t stop_at = 0;      // forces the slow path first
+  StopReason why;
   for (;;) {
-    // Slow path: timer, limit, interrupts, WAIT, stop requests.
     if (__builtin_expect(c.events != 0 || c.s.cycles >= stop_at, 0)) {
-      if (c.s.cycles >= c.next_timer_cycle) c.update_timer();
-      if (c.s.cycles >= limit) return StopReason::Budget;
-      stop_at = std::min(limit, c.next_timer_cycle);
-      if (c.events & EV_STOP) {
-        c.events &= ~EV_STOP;
-        return StopReason::Stop;
-      }
-      // An interrupt is never taken between a branch and its delay slot.
-      if ((c.events & EV_IRQ_CHECK) && !c.s.branch_pending) {
-        c.events &= ~EV_IRQ_CHECK;
-        if (c.interrupt_pending()) deliver_interrupt(c);
-      }
-      c.events &= ~EV_PC_SET;
-      if (c.events & EV_WAIT) {
-        if (!wake_condition(c)) return StopReason::Wait;  // stays set until woken
-        c.events &= ~EV_WAIT;
-      }
+      if (!service_events(c, limit, stop_at, why)) return why;
     }
-    const uint64_t pc = c.s.pc;
-    c.s.in_delay_slot = c.s.branch_pending;
-    // The compare keeps pc bits 1..0, so a misaligned pc takes the refill path.
-    if (__builtin_expect((pc & ~(kPageMask & ~3ull)) != c.fetch_vpage, 0)) {
-      if (!refill_fetch(c)) {
-        ++c.s.cycles;
-        continue;
-      }
-    }
-    const DecodedInsn& d = c.fetch_page->insn[(pc & kPageMask) >> 2];
-    const uint64_t target = c.s.branch_target;
-    c.s.branch_pending = false;
-    d.fn(c, d);
-    ++c.s.cycles;
-    // Epilogue: the delay slot machine. A handler that set pc itself
-    // (exception, ERET) raised EV_PC_SET instead.
-    if (__builtin_expect(!(c.events & EV_PC_SET), 1)) c.s.pc = c.s.in_delay_slot ? target : c.s.pc + 4;
+    execute(c);
   }
 }
 

@@ -22,6 +22,15 @@ void attach(Cpu& c);
 StopReason run(Cpu& c, uint64_t cycle_limit);
 // Executes exactly one instruction (or takes one exception/interrupt).
 StopReason step(Cpu& c);
+// Pieces of the run loop shared with the JIT's dispatcher:
+// The slow path between instructions (timer, limit, interrupts, WAIT,
+// stop). Returns false with `why` when the loop must return.
+bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why);
+// Makes s.pc's page the fetch page, or delivers the fetch exception and
+// returns false.
+bool fetch(Cpu& c);
+// Executes one instruction with the delay-slot epilogue (no event checks).
+void execute_one(Cpu& c);
 // Handler for an op (for tests and the JIT's fallbacks).
 InsnHandler handler(Op op);
 

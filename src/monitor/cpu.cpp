@@ -147,6 +147,7 @@ DecodedPage* Cpu::decoded_page(uint64_t ppage, const uint8_t* host) {
 void Cpu::code_written(uint64_t ppage) {
   auto it = code_pages.find(ppage);
   if (it == code_pages.end()) return;
+  if (code_write_hook) code_write_hook(code_write_hook_ctx, ppage);
   if (fetch_page == it->second.get()) fetch_vpage = ~0ull;
   code_graveyard.push_back(std::move(it->second));
   code_pages.erase(it);

@@ -139,6 +139,11 @@ class Cpu {
   void (*exception_hook)(Cpu& c, uint32_t code, void* ctx) = nullptr;
   void* exception_hook_ctx = nullptr;
 
+  // Called when guest code in `ppage` was overwritten (the JIT drops its
+  // translations); null when no JIT is attached.
+  void (*code_write_hook)(void* ctx, uint64_t ppage) = nullptr;
+  void* code_write_hook_ctx = nullptr;
+
   // Statistics.
   uint64_t stat_exceptions = 0;
   uint64_t stat_tlb_refills = 0;

@@ -4,11 +4,15 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
 #include "devices/fdt_builder.h"
 #include "interp/interpreter.h"
+#include "frontend/disasm.h"
+#include "jit/jit.h"
 #include "monitor/elf_loader.h"
 
 namespace disco {
@@ -38,8 +42,20 @@ Vm::Vm(const VmConfig& cfg)
   cc.big_endian = cfg.big_endian;
   cc.has_fpu = cfg.has_fpu;
   cpu_ = std::make_unique<Cpu>(*this, cc);
-  interp::attach(*cpu_);
+  attach_engine();
   if (!cfg.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
+}
+
+void Vm::attach_engine() {
+  jit_.reset();
+  interp::attach(*cpu_);
+  if (cfg_.engine == VmConfig::Engine::Jit) {
+    jit::JitClasses cls;
+    cls.alu = cfg_.jit_alu;
+    cls.mem = cfg_.jit_mem;
+    cls.branch = cfg_.jit_branch;
+    jit_ = std::make_unique<jit::Jit>(*cpu_, cls);
+  }
 }
 
 uint64_t Vm::guest_time_ns() const {
@@ -55,6 +71,7 @@ uint64_t Vm::guest_time_ns() const {
 }
 
 Vm::~Vm() {
+  jit_.reset();
   if (ram_) munmap(ram_, cfg_.mem_bytes);
 }
 
@@ -125,7 +142,7 @@ bool Vm::boot(const BootSpec& spec, std::string& error) {
   for (size_t i = 0; i < dtb.size(); ++i) ram_page(dtb_paddr_ + i, true)[(dtb_paddr_ + i) & kPageMask] = dtb[i];
 
   cpu_->reset();
-  interp::attach(*cpu_);
+  attach_engine();
   if (!cfg_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
   cpu_->s.pc = img.entry;
   // UHI: a0 = -2, a1 = the DTB through kseg0 (the kernel dereferences it).
@@ -147,7 +164,17 @@ VmExit Vm::run(const Limits& lim) {
       if (instructions() >= lim.max_insns) return VmExit::InsnLimit;
       limit = std::min(limit, c.s.cycles + (lim.max_insns - instructions()));
     }
-    const StopReason why = interp::run(c, limit);
+    StopReason why;
+    if (lockstep_ref_ && jit_) {
+      why = StopReason::Budget;
+      while (c.s.cycles < limit && why == StopReason::Budget && pending_exit_ == VmExit::Running) {
+        const uint64_t block_pc = c.s.pc;
+        why = jit_->run(limit, 1);
+        if (!lockstep_sync(block_pc)) return VmExit::Diverged;
+      }
+    } else {
+      why = jit_ ? jit_->run(limit) : interp::run(c, limit);
+    }
     if (pending_exit_ != VmExit::Running) return pending_exit_;
     if (lim.poll_input) lim.poll_input(*this);
     c.update_timer();
@@ -164,6 +191,13 @@ VmExit Vm::run(const Limits& lim) {
         // Deterministic: time jumps to the timer event.
         if (timer_can_wake && c.next_timer_cycle > c.s.cycles) {
           idle_cycles_ += c.next_timer_cycle - c.s.cycles;
+          if (lockstep_ref_) {
+            // The reference executed the same WAIT (lockstep_sync): it idles alike.
+            Cpu& r = *lockstep_ref_->cpu_;
+            lockstep_ref_->idle_cycles_ += c.next_timer_cycle - r.s.cycles;
+            r.s.cycles = c.next_timer_cycle;
+            r.update_timer();
+          }
           c.s.cycles = c.next_timer_cycle;
         } else if (lim.wait_input) {
           lim.wait_input(50'000'000);
@@ -185,6 +219,84 @@ VmExit Vm::run(const Limits& lim) {
         std::chrono::duration<double>(clock::now() - start).count() > lim.timeout_seconds)
       return VmExit::Timeout;
   }
+}
+
+void Vm::set_lockstep_reference(Vm* ref, uint64_t ram_check_cycles) {
+  lockstep_ref_ = ref;
+  ram_check_cycles_ = ram_check_cycles;
+  next_ram_check_ = cpu_->s.cycles + ram_check_cycles;
+  uart_.mirror = ref ? &ref->uart_ : nullptr;
+}
+
+namespace {
+std::string hex64(uint64_t v) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+}  // namespace
+
+// Brings the reference to this VM's cycle count and compares.
+bool Vm::lockstep_sync(uint64_t block_pc) {
+  Cpu& d = *cpu_;
+  Cpu& r = *lockstep_ref_->cpu_;
+  while (r.s.cycles < d.s.cycles) {
+    // A reference that stops early (WAIT, power-off) shows up in the
+    // comparison below as a cycle or pc difference.
+    if (interp::run(r, d.s.cycles) != StopReason::Budget) break;
+  }
+  // Timer state is sampled at slightly different points by the two run
+  // loops; bring both up to date (no instruction runs in between).
+  d.update_timer();
+  r.update_timer();
+  std::string diff;
+  auto cmp = [&](const char* name, uint64_t a, uint64_t b) {
+    if (a != b) diff += std::string("  ") + name + ": jit " + hex64(a) + "  interp " + hex64(b) + "\n";
+  };
+  for (unsigned i = 0; i < 32; ++i) cmp(gpr_name(i), d.s.gpr[i], r.s.gpr[i]);
+  cmp("pc", d.s.pc, r.s.pc);
+  cmp("hi", d.s.hi, r.s.hi);
+  cmp("lo", d.s.lo, r.s.lo);
+  cmp("cycles", d.s.cycles, r.s.cycles);
+  cmp("branch_pending", d.s.branch_pending, r.s.branch_pending);
+  if (d.s.branch_pending) cmp("branch_target", d.s.branch_target, r.s.branch_target);
+  cmp("llbit", d.s.llbit, r.s.llbit);
+  cmp("Status", d.s.cp0.status, r.s.cp0.status);
+  cmp("Cause", d.s.cp0.cause, r.s.cp0.cause);
+  cmp("EPC", d.s.cp0.epc, r.s.cp0.epc);
+  cmp("BadVAddr", d.s.cp0.badvaddr, r.s.cp0.badvaddr);
+  cmp("EntryHi", d.s.cp0.entryhi, r.s.cp0.entryhi);
+  cmp("Compare", d.s.cp0.compare, r.s.cp0.compare);
+  cmp("FCSR", d.s.fcsr, r.s.fcsr);
+  for (unsigned i = 0; i < 32; ++i) cmp(("f" + std::to_string(i)).c_str(), d.s.fpr[i], r.s.fpr[i]);
+  if (diff.empty() && d.s.cycles >= next_ram_check_) {
+    next_ram_check_ = d.s.cycles + ram_check_cycles_;
+    const uint64_t bytes = low_bytes_ + high_bytes_;
+    for (uint64_t off = 0; off < bytes; off += kPageSize) {
+      if (std::memcmp(ram_ + off, lockstep_ref_->ram_ + off, kPageSize) != 0) {
+        const uint64_t pa = off < low_bytes_ ? off : board::kHighRamBase + (off - low_bytes_);
+        diff += "  RAM page at physical " + hex64(pa) + " differs\n";
+        break;
+      }
+    }
+  }
+  if (diff.empty()) return true;
+  divergence_ = "lockstep: JIT and interpreter differ after the block at " + hex64(block_pc) + " (cycle " +
+                std::to_string(d.s.cycles) + ")\n" + diff;
+  // The block as the guest sees it (kernel segments only: no translation needed).
+  const uint64_t pa = elf_vaddr_to_paddr(block_pc);
+  if (pa != block_pc) {
+    for (unsigned k = 0; k < 24; ++k) {
+      const uint64_t a = pa + 4 * k;
+      const uint8_t* page = ram_page(a, false);
+      if (!page) break;
+      uint32_t w;
+      std::memcpy(&w, page + (a & kPageMask), 4);
+      if (cfg_.big_endian) w = __builtin_bswap32(w);
+      divergence_ += "    " + hex64(block_pc + 4 * k) + ": " + disassemble(w, block_pc + 4 * k) + "\n";
+    }
+  }
+  return false;
 }
 
 bool parse_size(const std::string& t, uint64_t& bytes) {

@@ -17,6 +17,10 @@
 
 namespace disco {
 
+namespace jit {
+class Jit;
+}
+
 namespace board {
 constexpr uint64_t kLowRamLimit = 0x10000000;   // RAM below 256 MiB ...
 constexpr uint64_t kHighRamBase = 0x20000000;   // ... and the rest from 512 MiB up
@@ -40,6 +44,8 @@ struct VmConfig {
   // Time: host clock by default (a guest `sleep 5` takes five seconds);
   // deterministic derives all time from executed instructions.
   bool deterministic = false;
+  enum class Engine { Interp, Jit } engine = Engine::Interp;
+  bool jit_alu = true, jit_mem = true, jit_branch = true;  // --jit-disable
   std::function<void(uint8_t)> console_out;  // UART transmit
 };
 
@@ -52,7 +58,7 @@ struct BootSpec {
   uint64_t kaslr_seed = 0;
 };
 
-enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Hung };
+enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Hung, Diverged };
 
 class Vm : public PhysBus {
  public:
@@ -82,7 +88,15 @@ class Vm : public PhysBus {
   VmExit run(const Limits& limits);
 
   int exit_status() const { return exit_status_; }
+
+  // Lockstep: `ref` (an interpreter VM booted the same way, deterministic)
+  // follows this VM block by block; run() stops with Diverged and a report
+  // at the first difference in architectural state (or RAM, checked every
+  // `ram_check_cycles`).
+  void set_lockstep_reference(Vm* ref, uint64_t ram_check_cycles = 64ull << 20);
+  const std::string& divergence() const { return divergence_; }
   Cpu& cpu() { return *cpu_; }
+  jit::Jit* jit() { return jit_.get(); }
   Uart16550& uart() { return uart_; }
   uint64_t instructions() const { return cpu_->s.cycles - idle_cycles_; }
   uint64_t idle_cycles() const { return idle_cycles_; }
@@ -105,9 +119,15 @@ class Vm : public PhysBus {
   GoldfishRtc rtc_;
   uint64_t dtb_paddr_ = 0, initrd_paddr_ = 0;
   std::unique_ptr<Cpu> cpu_;
+  std::unique_ptr<jit::Jit> jit_;
+  void attach_engine();
   VmExit pending_exit_ = VmExit::Running;
   int exit_status_ = 0;
   uint64_t idle_cycles_ = 0;
+  Vm* lockstep_ref_ = nullptr;
+  uint64_t ram_check_cycles_ = 0, next_ram_check_ = 0;
+  std::string divergence_;
+  bool lockstep_sync(uint64_t block_pc);
 };
 
 // Parses "256M", "1G", "65536K", "1048576" into bytes; false if malformed.

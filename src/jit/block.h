@@ -1,0 +1,42 @@
+// The JIT's front half: guest basic blocks as data, independent of the
+// host. A block runs from its first instruction through a block-ending
+// instruction and its delay slot, within one guest page.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "frontend/insn.h"
+#include "monitor/cpu.h"
+
+namespace disco::jit {
+
+constexpr unsigned kMaxBlockInsns = 48;
+
+struct GuestInsn {
+  uint64_t pc;
+  uint32_t raw;
+  Op op;
+  uint32_t flags;     // InsnFlag of the op
+  bool delay_slot;    // executes in the delay slot of the previous instruction
+};
+
+struct BlockIR {
+  uint64_t vpc = 0;    // virtual address of the first instruction
+  uint64_t paddr = 0;  // its physical address
+  std::vector<GuestInsn> insns;
+};
+
+// Builds the block starting at c.s.pc from the current fetch page (the
+// caller made it current with interp::fetch). An empty block means "let
+// the interpreter run this instruction" (a branch whose delay slot is on
+// the next page).
+BlockIR form_block(const Cpu& c);
+
+// Which instruction classes the backend may inline (--jit-disable).
+struct JitClasses {
+  bool alu = true, mem = true, branch = true;
+};
+
+}  // namespace disco::jit

@@ -1,0 +1,167 @@
+#include "jit/jit.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace disco::jit {
+
+namespace {
+using namespace cp0;
+// Status bits that change what a block means: privilege (and so which
+// segments are legal and whether 64-bit ops are enabled), coprocessor
+// usability and the FPU register model.
+constexpr uint32_t kModeStatusBits =
+    Status_KSU | Status_EXL | Status_ERL | Status_UX | Status_SX | Status_KX | Status_CU0 | Status_CU1 | Status_FR;
+}  // namespace
+
+Jit::Jit(Cpu& c, JitClasses classes)
+    : c_(c), classes_(classes), backend_(make_host_backend()), fast_(kFastCacheSize) {
+  c_.code_write_hook = &Jit::on_code_written;
+  c_.code_write_hook_ctx = this;
+}
+
+Jit::~Jit() {
+  c_.code_write_hook = nullptr;
+  c_.code_write_hook_ctx = nullptr;
+  for (auto& [k, b] : blocks_) backend_->release(b->code.fn);
+  for (auto& b : retired_) backend_->release(b->code.fn);
+}
+
+uint64_t Jit::mode_bits() const { return c_.s.cp0.status & kModeStatusBits; }
+
+void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)->invalidate_page(ppage); }
+
+void Jit::invalidate_page(uint64_t ppage) {
+  auto it = page_blocks_.find(ppage);
+  if (it == page_blocks_.end()) return;
+  for (const Key& key : it->second) {
+    auto b = blocks_.find(key);
+    if (b == blocks_.end()) continue;
+    fast_[fast_index(key)] = CacheEntry{};
+    retired_.push_back(std::move(b->second));  // the running block may be one of them
+    blocks_.erase(b);
+    stats_.invalidations++;
+  }
+  page_blocks_.erase(it);
+}
+
+void Jit::flush() {
+  for (auto& [k, b] : blocks_) retired_.push_back(std::move(b));
+  blocks_.clear();
+  page_blocks_.clear();
+  std::fill(fast_.begin(), fast_.end(), CacheEntry{});
+  stats_.code_bytes = 0;
+  stats_.flushes++;
+}
+
+Jit::Block* Jit::lookup_or_compile() {
+  // The caller made s.pc's page the fetch page.
+  const uint64_t paddr = c_.fetch_page->paddr | (c_.s.pc & kPageMask);
+  const Key key{c_.s.pc, paddr | (mode_bits() << 36)};
+  CacheEntry& e = fast_[fast_index(key)];
+  if (e.key == key) return e.block;
+  auto it = blocks_.find(key);
+  if (it == blocks_.end()) {
+    const BlockIR ir = form_block(c_);
+    if (ir.insns.empty()) return nullptr;
+    CompiledBlock code = backend_->compile(ir, c_, classes_, fallbacks_, last_error_);
+    if (!code.fn) {
+      // Never silently: say so once, and let the interpreter run this code.
+      static bool warned = false;
+      if (!warned) std::fprintf(stderr, "disco: JIT: %s (interpreting this block)\n", last_error_.c_str());
+      warned = true;
+      return nullptr;
+    }
+    stats_.blocks_compiled++;
+    stats_.code_bytes += code.code_bytes;
+    auto b = std::make_unique<Block>();
+    b->code = std::move(code);
+    b->key = key;
+    b->ppage = c_.fetch_page->paddr;
+    page_blocks_[b->ppage].push_back(key);
+    it = blocks_.emplace(key, std::move(b)).first;
+    if (stats_.code_bytes > kCodeCacheLimit) flush_requested_ = true;
+  }
+  e = CacheEntry{key, it->second.get()};
+  return e.block;
+}
+
+StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
+  c_.code_graveyard.clear();
+  for (auto& b : retired_) backend_->release(b->code.fn);
+  retired_.clear();
+  if (flush_requested_) {
+    flush_requested_ = false;
+    flush();
+    for (auto& b : retired_) backend_->release(b->code.fn);
+    retired_.clear();
+  }
+  uint64_t stop_at = 0;
+  StopReason why;
+  for (;; --max_steps) {
+    // Checked before the events are serviced, so that a step ends right
+    // after its instructions (lockstep compares there).
+    if (!max_steps) return StopReason::Budget;
+    if (__builtin_expect(c_.events != 0 || c_.s.cycles >= stop_at, 0)) {
+      if (!interp::service_events(c_, limit, stop_at, why)) return why;
+    }
+    // A pending delay slot (left by an interpreter step or a handler) runs
+    // in the interpreter; so does anything that would overrun the budget.
+    if (c_.s.branch_pending) {
+      interp::execute_one(c_);
+      stats_.interp_steps++;
+      continue;
+    }
+    c_.s.in_delay_slot = false;
+    if (!interp::fetch(c_)) {  // fetch exception delivered
+      ++c_.s.cycles;
+      continue;
+    }
+    Block* b = lookup_or_compile();
+    if (!b || c_.s.cycles + b->code.guest_insns > stop_at) {
+      interp::execute_one(c_);
+      stats_.interp_steps++;
+      continue;
+    }
+    const uint64_t before = c_.s.cycles;
+    b->code.fn(&c_);
+    stats_.blocks_executed++;
+    stats_.guest_insns_in_blocks += c_.s.cycles - before;
+  }
+}
+
+std::string Jit::report() const {
+  char buf[512];
+  const double total = static_cast<double>(stats_.guest_insns_in_blocks + stats_.interp_steps);
+  uint64_t fallback_total = 0;
+  for (uint64_t n : fallbacks_.by_op) fallback_total += n;
+  std::snprintf(buf, sizeof buf,
+                "JIT: %llu blocks compiled (%llu KiB code), %llu executed, %llu invalidated, %llu flushes\n"
+                "JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
+                "%llu interpreter steps\n",
+                static_cast<unsigned long long>(stats_.blocks_compiled),
+                static_cast<unsigned long long>(stats_.code_bytes >> 10),
+                static_cast<unsigned long long>(stats_.blocks_executed),
+                static_cast<unsigned long long>(stats_.invalidations),
+                static_cast<unsigned long long>(stats_.flushes),
+                total > 0 ? 100.0 * static_cast<double>(stats_.guest_insns_in_blocks) / total : 0.0,
+                stats_.guest_insns_in_blocks
+                    ? 100.0 * static_cast<double>(fallback_total) / static_cast<double>(stats_.guest_insns_in_blocks)
+                    : 0.0,
+                static_cast<unsigned long long>(stats_.interp_steps));
+  std::string out = buf;
+  std::vector<std::pair<uint64_t, size_t>> top;
+  for (size_t i = 0; i < kOpCount; ++i)
+    if (fallbacks_.by_op[i]) top.emplace_back(fallbacks_.by_op[i], i);
+  std::sort(top.rbegin(), top.rend());
+  out += "JIT: top fallbacks:";
+  for (size_t k = 0; k < top.size() && k < 12; ++k) {
+    std::snprintf(buf, sizeof buf, " %s %llu", std::string(kInsnTable[top[k].second].name).c_str(),
+                  static_cast<unsigned long long>(top[k].first));
+    out += buf;
+  }
+  out += "\n";
+  return out;
+}
+
+}  // namespace disco::jit

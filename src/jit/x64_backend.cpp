@@ -1,0 +1,575 @@
+// x86-64 backend (asmjit). Guest state stays in memory: rbx holds the
+// Cpu*, every guest register is an [rbx + offset] operand, and each guest
+// instruction is either emitted inline or calls the interpreter's handler.
+//
+// Invariants of generated code:
+// - s.cycles is brought up to date before every handler call (handlers
+//   read Count/Random) and at every exit; s.pc is set before every
+//   handler call and at every exit.
+// - A handler that leaves c.events non-zero ends the block at once (the
+//   dispatcher services interrupts, mode changes and exceptions).
+// - Inline loads/stores take the soft-TLB hit path only; a miss calls the
+//   handler, which fills the soft TLB or raises the guest exception.
+#include <asmjit/x86.h>
+
+#include <cstddef>
+#include <functional>
+
+#include "interp/interpreter.h"
+#include "jit/backend.h"
+
+#if !defined(__x86_64__)
+#error "jit/x64_backend.cpp targets x86-64 hosts"
+#endif
+
+namespace disco::jit {
+namespace {
+
+namespace x = asmjit::x86;
+using asmjit::Label;
+
+struct Offsets {
+  int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
+      stlb_store;
+};
+
+Offsets offsets_of(const Cpu& c) {
+  auto off = [&](const void* p) {
+    return static_cast<int32_t>(static_cast<const char*>(p) - reinterpret_cast<const char*>(&c));
+  };
+  return Offsets{off(&c.s.gpr[0]),        off(&c.s.hi),           off(&c.s.lo),
+                 off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
+                 off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
+                 off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0])};
+}
+
+class RecordingErrorHandler : public asmjit::ErrorHandler {
+ public:
+  void handleError(asmjit::Error, const char* message, asmjit::BaseEmitter*) override {
+    if (error.empty()) error = message;
+  }
+  std::string error;
+};
+
+class Emitter {
+ public:
+  Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
+          DecodedInsn* args)
+      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args) {}
+
+  unsigned inlined = 0;
+
+  void emit() {
+    epilogue_ = a_.newLabel();
+    a_.push(x::rbx);
+    a_.mov(x::rbx, x::rdi);
+    const unsigned n = static_cast<unsigned>(ir_.insns.size());
+    bool ended = false;
+    for (unsigned i = 0; i < n && !ended; ++i) ended = emit_insn(i);
+    if (!ended) exit_to_imm(ir_.insns[n - 1].pc + 4, n);
+    // Out-of-line code; a stub may queue further stubs (a slow path's
+    // handler call queues its event exit), so take them one at a time.
+    while (!stubs_.empty()) {
+      auto stub = std::move(stubs_.back());
+      stubs_.pop_back();
+      stub();
+    }
+    a_.bind(epilogue_);
+    a_.pop(x::rbx);
+    a_.ret();
+  }
+
+ private:
+  x::Mem G(unsigned r) const { return x::qword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
+  x::Mem G32(unsigned r) const { return x::dword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
+  x::Mem Q(int32_t off) const { return x::qword_ptr(x::rbx, off); }
+  x::Mem B(int32_t off) const { return x::byte_ptr(x::rbx, off); }
+  void store_gpr(unsigned r, const x::Gp& v) {
+    if (r) a_.mov(G(r), v);
+  }
+  void add_cycles(int64_t k) {
+    if (k) a_.add(Q(o_.cycles), static_cast<int32_t>(k));
+  }
+  // Main-path exit to a known pc after `count` instructions of the block.
+  void exit_to_imm(uint64_t pc, unsigned count) {
+    a_.mov(x::rax, pc);
+    a_.mov(Q(o_.pc), x::rax);
+    add_cycles(static_cast<int64_t>(count) - synced_);
+    a_.jmp(epilogue_);
+  }
+
+  // Calls the interpreter's handler for instruction i. `synced` is how
+  // many cycles this code path has already added. Leaves the block on
+  // events; otherwise falls through with cycles = base + i.
+  void call_handler(unsigned i, unsigned synced) {
+    const GuestInsn& g = ir_.insns[i];
+    add_cycles(static_cast<int64_t>(i) - synced);
+    a_.mov(x::rax, g.pc);
+    a_.mov(Q(o_.pc), x::rax);
+    a_.mov(B(o_.in_delay_slot), g.delay_slot ? 1 : 0);
+    if (g.delay_slot) a_.mov(B(o_.branch_pending), 0);
+    args_[i] = DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)};
+    a_.mov(x::rdi, x::rbx);
+    a_.mov(x::rsi, reinterpret_cast<uint64_t>(&args_[i]));
+    a_.mov(x::rax, reinterpret_cast<uint64_t>(interp::handler(g.op)));
+    a_.call(x::rax);
+    a_.mov(x::rax, reinterpret_cast<uint64_t>(&counters_.by_op[static_cast<size_t>(g.op)]));
+    a_.inc(x::qword_ptr(x::rax));
+    Label on_events = a_.newLabel();
+    a_.test(x::dword_ptr(x::rbx, o_.events), -1);
+    a_.jnz(on_events);
+    stubs_.push_back([this, on_events, i] {
+      const GuestInsn& gi = ir_.insns[i];
+      a_.bind(on_events);
+      add_cycles(1);  // the instruction itself: cycles = base + i + 1
+      a_.test(x::dword_ptr(x::rbx, o_.events), EV_PC_SET);
+      a_.jnz(epilogue_);
+      if (gi.delay_slot) {
+        a_.mov(x::rax, Q(o_.branch_target));
+      } else {
+        a_.mov(x::rax, gi.pc + 4);  // a branch handler left branch_pending for the dispatcher
+      }
+      a_.mov(Q(o_.pc), x::rax);
+      a_.jmp(epilogue_);
+    });
+  }
+
+  // A main-path fallback.
+  void fallback(unsigned i) {
+    call_handler(i, synced_);
+    synced_ = i;
+  }
+
+  bool ops64() const { return c_.ops64_enabled(); }
+
+  // Returns true if the instruction ended the block (emitted its exits).
+  bool emit_insn(unsigned i) {
+    const GuestInsn& g = ir_.insns[i];
+    const uint32_t w = g.raw;
+    const unsigned rs = field::rs(w), rt = field::rt(w), rd = field::rd(w), sa = field::sa(w);
+    const int32_t simm = static_cast<int32_t>(field::simm(w));
+    if (g.flags & (F_BRANCH | F_JUMP)) {
+      if (g.op != Op::ERET) return emit_branch(i);
+    }
+    bool done = cls_.alu && emit_alu(g.op, rs, rt, rd, sa, simm, w);
+    if (!done && cls_.mem && (g.flags & (F_LOAD | F_STORE)) && !(g.flags & (F_FPU | F_UNALIGNED)))
+      done = emit_mem(i, rs, rt, simm);
+    if (done) {
+      ++inlined;
+    } else {
+      fallback(i);
+    }
+    if ((g.flags & F_ENDS_BLOCK) && !g.delay_slot) {
+      exit_to_imm(g.pc + 4, i + 1);
+      return true;
+    }
+    return false;
+  }
+
+  bool emit_alu(Op op, unsigned rs, unsigned rt, unsigned rd, unsigned sa, int32_t simm, uint32_t w) {
+    const int32_t uimm = static_cast<int32_t>(w & 0xffff);
+    auto rr32 = [&](auto&& f) {
+      a_.mov(x::eax, G32(rs));
+      f();
+      a_.movsxd(x::rax, x::eax);
+      store_gpr(rd, x::rax);
+    };
+    switch (op) {
+      case Op::ADDU: rr32([&] { a_.add(x::eax, G32(rt)); }); return true;
+      case Op::SUBU: rr32([&] { a_.sub(x::eax, G32(rt)); }); return true;
+      case Op::AND: a_.mov(x::rax, G(rs)); a_.and_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
+      case Op::OR: a_.mov(x::rax, G(rs)); a_.or_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
+      case Op::XOR: a_.mov(x::rax, G(rs)); a_.xor_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
+      case Op::NOR:
+        a_.mov(x::rax, G(rs));
+        a_.or_(x::rax, G(rt));
+        a_.not_(x::rax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::SLT: case Op::SLTU:
+        a_.mov(x::rcx, G(rs));
+        a_.xor_(x::eax, x::eax);
+        a_.cmp(x::rcx, G(rt));
+        if (op == Op::SLT) a_.setl(x::al); else a_.setb(x::al);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::DADDU: case Op::DSUBU:
+        if (!ops64()) return false;
+        a_.mov(x::rax, G(rs));
+        if (op == Op::DADDU) a_.add(x::rax, G(rt)); else a_.sub(x::rax, G(rt));
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::ADDIU:
+        a_.mov(x::eax, G32(rs));
+        a_.add(x::eax, simm);
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rt, x::rax);
+        return true;
+      case Op::DADDIU:
+        if (!ops64()) return false;
+        a_.mov(x::rax, G(rs));
+        a_.add(x::rax, simm);
+        store_gpr(rt, x::rax);
+        return true;
+      case Op::SLTI: case Op::SLTIU:
+        a_.mov(x::rcx, G(rs));
+        a_.xor_(x::eax, x::eax);
+        a_.cmp(x::rcx, simm);  // imm32 sign-extends to 64 bits, as MIPS does
+        if (op == Op::SLTI) a_.setl(x::al); else a_.setb(x::al);
+        store_gpr(rt, x::rax);
+        return true;
+      case Op::ANDI: a_.mov(x::rax, G(rs)); a_.and_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::ORI: a_.mov(x::rax, G(rs)); a_.or_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::XORI: a_.mov(x::rax, G(rs)); a_.xor_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::LUI:
+        a_.mov(x::rax, static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(uimm) << 16)));
+        store_gpr(rt, x::rax);
+        return true;
+      // x86 masks 32-bit shift counts by 31 and 64-bit ones by 63, as MIPS does.
+      case Op::SLL: case Op::SRL: case Op::SRA: case Op::ROTR:
+        a_.mov(x::eax, G32(rt));
+        if (sa) {
+          if (op == Op::SLL) a_.shl(x::eax, sa);
+          else if (op == Op::SRL) a_.shr(x::eax, sa);
+          else if (op == Op::SRA) a_.sar(x::eax, sa);
+          else a_.ror(x::eax, sa);
+        }
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::SLLV: case Op::SRLV: case Op::SRAV: case Op::ROTRV:
+        a_.mov(x::ecx, G32(rs));
+        a_.mov(x::eax, G32(rt));
+        if (op == Op::SLLV) a_.shl(x::eax, x::cl);
+        else if (op == Op::SRLV) a_.shr(x::eax, x::cl);
+        else if (op == Op::SRAV) a_.sar(x::eax, x::cl);
+        else a_.ror(x::eax, x::cl);
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::DSLL: case Op::DSRL: case Op::DSRA: case Op::DROTR:
+      case Op::DSLL32: case Op::DSRL32: case Op::DSRA32: case Op::DROTR32: {
+        if (!ops64()) return false;
+        const bool hi = op == Op::DSLL32 || op == Op::DSRL32 || op == Op::DSRA32 || op == Op::DROTR32;
+        const unsigned n = sa + (hi ? 32 : 0);
+        a_.mov(x::rax, G(rt));
+        if (n) {
+          if (op == Op::DSLL || op == Op::DSLL32) a_.shl(x::rax, n);
+          else if (op == Op::DSRL || op == Op::DSRL32) a_.shr(x::rax, n);
+          else if (op == Op::DSRA || op == Op::DSRA32) a_.sar(x::rax, n);
+          else a_.ror(x::rax, n);
+        }
+        store_gpr(rd, x::rax);
+        return true;
+      }
+      case Op::DSLLV: case Op::DSRLV: case Op::DSRAV: case Op::DROTRV:
+        if (!ops64()) return false;
+        a_.mov(x::rcx, G(rs));
+        a_.mov(x::rax, G(rt));
+        if (op == Op::DSLLV) a_.shl(x::rax, x::cl);
+        else if (op == Op::DSRLV) a_.shr(x::rax, x::cl);
+        else if (op == Op::DSRAV) a_.sar(x::rax, x::cl);
+        else a_.ror(x::rax, x::cl);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::MOVZ: case Op::MOVN: {
+        Label skip = a_.newLabel();
+        a_.cmp(G(rt), 0);
+        if (op == Op::MOVZ) a_.jne(skip); else a_.je(skip);
+        a_.mov(x::rax, G(rs));
+        store_gpr(rd, x::rax);
+        a_.bind(skip);
+        return true;
+      }
+      case Op::MFHI: a_.mov(x::rax, Q(o_.hi)); store_gpr(rd, x::rax); return true;
+      case Op::MFLO: a_.mov(x::rax, Q(o_.lo)); store_gpr(rd, x::rax); return true;
+      case Op::MTHI: a_.mov(x::rax, G(rs)); a_.mov(Q(o_.hi), x::rax); return true;
+      case Op::MTLO: a_.mov(x::rax, G(rs)); a_.mov(Q(o_.lo), x::rax); return true;
+      case Op::MULT: case Op::MULTU:
+        if (op == Op::MULT) {
+          a_.movsxd(x::rax, G32(rs));
+          a_.movsxd(x::rcx, G32(rt));
+        } else {
+          a_.mov(x::eax, G32(rs));
+          a_.mov(x::ecx, G32(rt));
+        }
+        a_.imul(x::rax, x::rcx);
+        a_.mov(x::rdx, x::rax);
+        a_.shr(x::rdx, 32);
+        a_.movsxd(x::rdx, x::edx);
+        a_.movsxd(x::rax, x::eax);
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(Q(o_.hi), x::rdx);
+        return true;
+      case Op::MUL:
+        a_.mov(x::eax, G32(rs));
+        a_.imul(x::eax, G32(rt));
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::SEB: a_.movsx(x::rax, x::byte_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
+      case Op::SEH: a_.movsx(x::rax, x::word_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
+      case Op::SYNC: case Op::PREF: return true;
+      default: return false;
+    }
+  }
+
+  // Loads and stores: the soft-TLB hit path inline, the handler on a miss.
+  bool emit_mem(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
+    const GuestInsn& g = ir_.insns[i];
+    bool is_signed = false;
+    unsigned size = 0;
+    switch (g.op) {
+      case Op::LB: size = 1; is_signed = true; break;
+      case Op::LBU: size = 1; break;
+      case Op::LH: size = 2; is_signed = true; break;
+      case Op::LHU: size = 2; break;
+      case Op::LW: size = 4; is_signed = true; break;
+      case Op::LWU: if (!ops64()) return false; size = 4; break;
+      case Op::LD: if (!ops64()) return false; size = 8; break;
+      case Op::SB: size = 1; break;
+      case Op::SH: size = 2; break;
+      case Op::SW: size = 4; break;
+      case Op::SD: if (!ops64()) return false; size = 8; break;
+      default: return false;
+    }
+    const bool load = (g.flags & F_LOAD) != 0;
+    const bool be = c_.cfg.big_endian;
+    Label miss = a_.newLabel(), cont = a_.newLabel();
+    // rax = vaddr; rdx = &soft-TLB entry.
+    a_.mov(x::rax, G(rs));
+    if (simm) a_.add(x::rax, simm);
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 12);
+    a_.and_(x::ecx, kSoftTlbSize - 1);
+    a_.shl(x::ecx, 4);
+    static_assert(sizeof(SoftTlbEntry) == 16);
+    a_.lea(x::rdx, x::ptr(x::rbx, x::rcx, 0, load ? o_.stlb_load : o_.stlb_store));
+    // Tag compare keeps the low alignment bits: misaligned addresses miss.
+    a_.mov(x::rsi, x::rax);
+    a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
+    a_.or_(x::rsi, Q(o_.mode_key));
+    a_.cmp(x::rsi, x::qword_ptr(x::rdx));
+    a_.jne(miss);
+    a_.mov(x::rdx, x::qword_ptr(x::rdx, 8));  // addend: host = vaddr + addend
+    if (load) {
+      switch (size) {
+        case 1:
+          if (is_signed) a_.movsx(x::rax, x::byte_ptr(x::rdx, x::rax));
+          else a_.movzx(x::eax, x::byte_ptr(x::rdx, x::rax));
+          break;
+        case 2:
+          a_.movzx(x::eax, x::word_ptr(x::rdx, x::rax));
+          if (be) a_.rol(x::ax, 8);
+          if (is_signed) a_.movsx(x::rax, x::ax); else a_.movzx(x::eax, x::ax);
+          break;
+        case 4:
+          a_.mov(x::eax, x::dword_ptr(x::rdx, x::rax));
+          if (be) a_.bswap(x::eax);
+          if (is_signed) a_.movsxd(x::rax, x::eax);
+          break;
+        default:
+          a_.mov(x::rax, x::qword_ptr(x::rdx, x::rax));
+          if (be) a_.bswap(x::rax);
+          break;
+      }
+      store_gpr(rt, x::rax);
+    } else {
+      a_.mov(x::rcx, G(rt));
+      switch (size) {
+        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::cl); break;
+        case 2:
+          if (be) a_.rol(x::cx, 8);
+          a_.mov(x::word_ptr(x::rdx, x::rax), x::cx);
+          break;
+        case 4:
+          if (be) a_.bswap(x::ecx);
+          a_.mov(x::dword_ptr(x::rdx, x::rax), x::ecx);
+          break;
+        default:
+          if (be) a_.bswap(x::rcx);
+          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rcx);
+          break;
+      }
+    }
+    a_.bind(cont);
+    const unsigned synced = synced_;
+    stubs_.push_back([this, miss, cont, i, synced] {
+      a_.bind(miss);
+      call_handler(i, synced);
+      add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
+      a_.jmp(cont);
+    });
+    return true;
+  }
+
+  // A branch or jump at i with its delay slot at i + 1 (the block's end).
+  bool emit_branch(unsigned i) {
+    const GuestInsn& g = ir_.insns[i];
+    const uint32_t w = g.raw;
+    const unsigned rs = field::rs(w), rt = field::rt(w), rd = field::rd(w);
+    const uint64_t taken = g.pc + 4 + (static_cast<uint64_t>(field::simm(w)) << 2);
+    const uint64_t jtarget = ((g.pc + 4) & ~0x0fffffffull) | (static_cast<uint64_t>(field::target(w)) << 2);
+    const bool has_slot = i + 1 < ir_.insns.size();
+    bool inline_ok = cls_.branch && has_slot;
+    // Condition: compare and the x86 condition code for "taken".
+    enum Cond { NONE, EQ, NE, LE, GT, LT, GE } cond = NONE;
+    bool likely = false, link = false;
+    switch (g.op) {
+      case Op::BEQ: cond = EQ; break;
+      case Op::BNE: cond = NE; break;
+      case Op::BLEZ: cond = LE; break;
+      case Op::BGTZ: cond = GT; break;
+      case Op::BLTZ: cond = LT; break;
+      case Op::BGEZ: cond = GE; break;
+      case Op::BEQL: cond = EQ; likely = true; break;
+      case Op::BNEL: cond = NE; likely = true; break;
+      case Op::BLEZL: cond = LE; likely = true; break;
+      case Op::BGTZL: cond = GT; likely = true; break;
+      case Op::BLTZL: cond = LT; likely = true; break;
+      case Op::BGEZL: cond = GE; likely = true; break;
+      case Op::J: case Op::JR: case Op::JR_HB: break;
+      case Op::JAL: case Op::JALR: case Op::JALR_HB: link = true; break;
+      default: inline_ok = false; break;
+    }
+    if (!inline_ok) {
+      fallback(i);
+      if (!has_slot) {
+        exit_to_imm(g.pc + 4, i + 1);
+        return true;
+      }
+      // A likely branch that is not taken skipped its delay slot (the
+      // handler left branch_pending clear).
+      Label nullified = a_.newLabel();
+      a_.cmp(B(o_.branch_pending), 0);
+      a_.je(nullified);
+      a_.mov(B(o_.branch_pending), 0);
+      const unsigned synced = synced_;
+      stubs_.push_back([this, nullified, i, synced, pc = g.pc] {
+        a_.bind(nullified);
+        a_.mov(x::rax, pc + 8);
+        a_.mov(Q(o_.pc), x::rax);
+        add_cycles(static_cast<int64_t>(i) + 1 - synced);
+        a_.jmp(epilogue_);
+      });
+    } else {
+      ++inlined;
+      if (cond != NONE) {
+        a_.mov(x::rax, G(rs));
+        if (cond == EQ || cond == NE) a_.cmp(x::rax, G(rt)); else a_.cmp(x::rax, 0);
+        if (!likely) {
+          a_.mov(x::rcx, taken);
+          a_.mov(x::rdx, g.pc + 8);
+          switch (cond) {
+            case EQ: a_.cmove(x::rdx, x::rcx); break;
+            case NE: a_.cmovne(x::rdx, x::rcx); break;
+            case LE: a_.cmovle(x::rdx, x::rcx); break;
+            case GT: a_.cmovg(x::rdx, x::rcx); break;
+            case LT: a_.cmovl(x::rdx, x::rcx); break;
+            default: a_.cmovge(x::rdx, x::rcx); break;
+          }
+          a_.mov(Q(o_.branch_target), x::rdx);
+        } else {
+          Label not_taken = a_.newLabel();
+          switch (cond) {
+            case EQ: a_.jne(not_taken); break;
+            case NE: a_.je(not_taken); break;
+            case LE: a_.jg(not_taken); break;
+            case GT: a_.jle(not_taken); break;
+            case LT: a_.jge(not_taken); break;
+            default: a_.jl(not_taken); break;
+          }
+          a_.mov(x::rax, taken);
+          a_.mov(Q(o_.branch_target), x::rax);
+          const unsigned synced = synced_;
+          stubs_.push_back([this, not_taken, i, synced, pc = g.pc] {
+            a_.bind(not_taken);
+            a_.mov(x::rax, pc + 8);
+            a_.mov(Q(o_.pc), x::rax);
+            add_cycles(static_cast<int64_t>(i) + 1 - synced);
+            a_.jmp(epilogue_);
+          });
+        }
+      } else if (g.op == Op::J || g.op == Op::JAL) {
+        a_.mov(x::rax, jtarget);
+        a_.mov(Q(o_.branch_target), x::rax);
+        if (link) {
+          a_.mov(x::rax, g.pc + 8);
+          store_gpr(31, x::rax);
+        }
+      } else {  // JR/JALR: the target is read before the link is written
+        a_.mov(x::rax, G(rs));
+        a_.mov(Q(o_.branch_target), x::rax);
+        if (link) {
+          a_.mov(x::rax, g.pc + 8);
+          store_gpr(rd, x::rax);
+        }
+      }
+    }
+    // The delay slot, then on to the target.
+    const unsigned s = i + 1;
+    const GuestInsn& slot = ir_.insns[s];
+    bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) &&
+                emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw),
+                         field::sa(slot.raw), static_cast<int32_t>(field::simm(slot.raw)), slot.raw);
+    if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
+      done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
+    if (done) ++inlined; else fallback(s);
+    a_.mov(x::rax, Q(o_.branch_target));
+    a_.mov(Q(o_.pc), x::rax);
+    add_cycles(static_cast<int64_t>(s) + 1 - synced_);
+    a_.jmp(epilogue_);
+    return true;
+  }
+
+  x::Assembler& a_;
+  const Cpu& c_;
+  Offsets o_;
+  const BlockIR& ir_;
+  const JitClasses& cls_;
+  FallbackCounters& counters_;
+  DecodedInsn* args_;
+  Label epilogue_;
+  unsigned synced_ = 0;  // cycles the main path has added so far
+  std::vector<std::function<void()>> stubs_;
+};
+
+class X64Backend : public Backend {
+ public:
+  CompiledBlock compile(const BlockIR& ir, const Cpu& c, const JitClasses& classes, FallbackCounters& counters,
+                        std::string& error) override {
+    CompiledBlock out;
+    out.fallback_args = std::make_unique<DecodedInsn[]>(ir.insns.size());
+    asmjit::CodeHolder code;
+    code.init(rt_.environment());
+    RecordingErrorHandler eh;
+    code.setErrorHandler(&eh);
+    x::Assembler a(&code);
+    Emitter e(a, c, ir, classes, counters, out.fallback_args.get());
+    e.emit();
+    if (!eh.error.empty()) {
+      error = "x86-64 emitter: " + eh.error;
+      return CompiledBlock{};
+    }
+    BlockFn fn = nullptr;
+    if (rt_.add(&fn, &code) != asmjit::kErrorOk || !fn) {
+      error = "x86-64 emitter: cannot install code";
+      return CompiledBlock{};
+    }
+    out.fn = fn;
+    out.code_bytes = code.codeSize();
+    out.guest_insns = static_cast<unsigned>(ir.insns.size());
+    out.inlined = e.inlined;
+    return out;
+  }
+  void release(BlockFn fn) override { rt_.release(fn); }
+
+ private:
+  asmjit::JitRuntime rt_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_host_backend() { return std::make_unique<X64Backend>(); }
+
+}  // namespace disco::jit
