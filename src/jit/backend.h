@@ -20,6 +20,18 @@ struct FallbackCounters {
   uint64_t by_op[kOpCount] = {};
 };
 
+// A patchable exit: generated code jumps through `jump_to`, which is the
+// block's own epilogue (back to the dispatcher) until the dispatcher links
+// it to the entry of the block at `target_pc`.
+struct ChainSlot {
+  uint64_t jump_to = 0;
+  uint64_t epilogue = 0;
+  uint64_t target_pc = 0;
+  void* linked = nullptr;  // the block it is linked to (owned by the JIT)
+  void* owner = nullptr;   // the block whose exit this is
+};
+constexpr unsigned kMaxChainSlots = 4;
+
 struct CompiledBlock {
   BlockFn fn = nullptr;
   size_t code_bytes = 0;
@@ -27,6 +39,11 @@ struct CompiledBlock {
   unsigned inlined = 0;  // instructions emitted inline (the rest call handlers)
   // Handler arguments for the fallbacks; the code points into this array.
   std::unique_ptr<DecodedInsn[]> fallback_args;
+  // Chainable exits (the code points into this array) and the entry that
+  // chained jumps use (past the prologue).
+  std::unique_ptr<ChainSlot[]> slots;
+  unsigned slot_count = 0;
+  uint64_t chain_entry = 0;
 };
 
 class Backend {

@@ -31,6 +31,31 @@ uint64_t Jit::mode_bits() const { return c_.s.cp0.status & kModeStatusBits; }
 
 void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)->invalidate_page(ppage); }
 
+// Detaches a block from the chain graph: exits linked to it go back to the
+// dispatcher, and its own exits are unlinked (it may still be running).
+void Jit::unlink(Block& b) {
+  for (ChainSlot* s : b.incoming) {
+    s->jump_to = s->epilogue;
+    s->linked = nullptr;
+  }
+  b.incoming.clear();
+  for (unsigned k = 0; k < b.code.slot_count; ++k) {
+    ChainSlot& s = b.code.slots[k];
+    if (auto* target = static_cast<Block*>(s.linked)) {
+      auto& in = target->incoming;
+      in.erase(std::remove(in.begin(), in.end(), &s), in.end());
+    }
+    s.jump_to = s.epilogue;
+    s.linked = nullptr;
+  }
+}
+
+void Jit::retire(std::unique_ptr<Block> b) {
+  unlink(*b);
+  b->retired = true;
+  retired_.push_back(std::move(b));  // freed at the next safe point
+}
+
 void Jit::invalidate_page(uint64_t ppage) {
   auto it = page_blocks_.find(ppage);
   if (it == page_blocks_.end()) return;
@@ -38,7 +63,7 @@ void Jit::invalidate_page(uint64_t ppage) {
     auto b = blocks_.find(key);
     if (b == blocks_.end()) continue;
     fast_[fast_index(key)] = CacheEntry{};
-    retired_.push_back(std::move(b->second));  // the running block may be one of them
+    retire(std::move(b->second));  // the running block may be one of them
     blocks_.erase(b);
     stats_.invalidations++;
   }
@@ -46,7 +71,11 @@ void Jit::invalidate_page(uint64_t ppage) {
 }
 
 void Jit::flush() {
-  for (auto& [k, b] : blocks_) retired_.push_back(std::move(b));
+  for (auto& [k, b] : blocks_) {
+    b->retired = true;
+    b->incoming.clear();
+    retired_.push_back(std::move(b));
+  }
   blocks_.clear();
   page_blocks_.clear();
   std::fill(fast_.begin(), fast_.end(), CacheEntry{});
@@ -76,6 +105,7 @@ Jit::Block* Jit::lookup_or_compile() {
     stats_.code_bytes += code.code_bytes;
     auto b = std::make_unique<Block>();
     b->code = std::move(code);
+    for (unsigned k = 0; k < b->code.slot_count; ++k) b->code.slots[k].owner = b.get();
     b->key = key;
     b->ppage = c_.fetch_page->paddr;
     page_blocks_[b->ppage].push_back(key);
@@ -98,6 +128,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
   }
   uint64_t stop_at = 0;
   StopReason why;
+  ChainSlot* pending_link = nullptr;  // the exit the last block left through
   for (;; --max_steps) {
     // Checked before the events are serviced, so that a step ends right
     // after its instructions (lockstep compares there).
@@ -110,21 +141,37 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     if (c_.s.branch_pending) {
       interp::execute_one(c_);
       stats_.interp_steps++;
+      pending_link = nullptr;
       continue;
     }
     c_.s.in_delay_slot = false;
     if (!interp::fetch(c_)) {  // fetch exception delivered
       ++c_.s.cycles;
+      pending_link = nullptr;
       continue;
     }
     Block* b = lookup_or_compile();
     if (!b || c_.s.cycles + b->code.guest_insns > stop_at) {
       interp::execute_one(c_);
       stats_.interp_steps++;
+      pending_link = nullptr;
       continue;
     }
+    // Link the previous block's exit straight to this one when that is
+    // what it will always mean: same target pc, same mode, both alive.
+    if (pending_link && pending_link->target_pc == c_.s.pc && !pending_link->linked) {
+      auto* owner = static_cast<Block*>(pending_link->owner);
+      if (!owner->retired && !b->retired && owner->key.phys_mode >> 36 == b->key.phys_mode >> 36) {
+        pending_link->jump_to = b->code.chain_entry;
+        pending_link->linked = b;
+        b->incoming.push_back(pending_link);
+        stats_.chains_linked++;
+      }
+    }
     const uint64_t before = c_.s.cycles;
+    c_.jit_stop_at = stop_at;
     b->code.fn(&c_);
+    pending_link = static_cast<ChainSlot*>(c_.jit_chain_slot);
     stats_.blocks_executed++;
     stats_.guest_insns_in_blocks += c_.s.cycles - before;
   }
@@ -136,7 +183,7 @@ std::string Jit::report() const {
   uint64_t fallback_total = 0;
   for (uint64_t n : fallbacks_.by_op) fallback_total += n;
   std::snprintf(buf, sizeof buf,
-                "JIT: %llu blocks compiled (%llu KiB code), %llu executed, %llu invalidated, %llu flushes\n"
+                "JIT: %llu blocks compiled (%llu KiB code), %llu dispatched, %llu invalidated, %llu flushes, %llu chains\n"
                 "JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
                 "%llu interpreter steps\n",
                 static_cast<unsigned long long>(stats_.blocks_compiled),
@@ -144,6 +191,7 @@ std::string Jit::report() const {
                 static_cast<unsigned long long>(stats_.blocks_executed),
                 static_cast<unsigned long long>(stats_.invalidations),
                 static_cast<unsigned long long>(stats_.flushes),
+                static_cast<unsigned long long>(stats_.chains_linked),
                 total > 0 ? 100.0 * static_cast<double>(stats_.guest_insns_in_blocks) / total : 0.0,
                 stats_.guest_insns_in_blocks
                     ? 100.0 * static_cast<double>(fallback_total) / static_cast<double>(stats_.guest_insns_in_blocks)

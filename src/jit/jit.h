@@ -22,6 +22,7 @@ struct JitStats {
   uint64_t interp_steps = 0;            // executed by the interpreter (delay slots, budget ends)
   uint64_t invalidations = 0;
   uint64_t flushes = 0;
+  uint64_t chains_linked = 0;
   uint64_t code_bytes = 0;
 };
 
@@ -64,7 +65,11 @@ class Jit {
     CompiledBlock code;
     Key key;
     uint64_t ppage;
+    bool retired = false;
+    std::vector<ChainSlot*> incoming;  // other blocks' exits linked here
   };
+  void unlink(Block& b);
+  void retire(std::unique_ptr<Block> b);
   Block* lookup_or_compile();
   void invalidate_page(uint64_t ppage);
   static void on_code_written(void* self, uint64_t ppage);

@@ -30,7 +30,7 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store;
+      stlb_store, stop_at, chain_slot;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -40,7 +40,8 @@ Offsets offsets_of(const Cpu& c) {
   return Offsets{off(&c.s.gpr[0]),        off(&c.s.hi),           off(&c.s.lo),
                  off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
-                 off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0])};
+                 off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
+                 off(&c.jit_stop_at),     off(&c.jit_chain_slot)};
 }
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
@@ -54,15 +55,22 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
-          DecodedInsn* args)
-      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args) {}
+          DecodedInsn* args, ChainSlot* slots)
+      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots) {}
 
   unsigned inlined = 0;
+  unsigned slot_count = 0;
+  Label epilogue_label() const { return epilogue_; }
+  Label chain_entry_label() const { return chain_entry_; }
 
   void emit() {
     epilogue_ = a_.newLabel();
+    chain_entry_ = a_.newLabel();
     a_.push(x::rbx);
     a_.mov(x::rbx, x::rdi);
+    // Chained jumps from other blocks enter here, with rbx already set.
+    a_.bind(chain_entry_);
+    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), 0);
     const unsigned n = static_cast<unsigned>(ir_.insns.size());
     bool ended = false;
     for (unsigned i = 0; i < n && !ended; ++i) ended = emit_insn(i);
@@ -95,7 +103,28 @@ class Emitter {
     a_.mov(x::rax, pc);
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(count) - synced_);
-    a_.jmp(epilogue_);
+    chain_to(pc);
+  }
+  // Leaves for `target` (pc and cycles already stored): through a chain
+  // slot when the target is on this block's page (same translation) and
+  // nothing needs the dispatcher — no events, and room before stop_at for a
+  // whole block — else back to the dispatcher.
+  void chain_to(uint64_t target) {
+    if (((target ^ ir_.vpc) & ~kPageMask) != 0 || slot_count == kMaxChainSlots) {
+      a_.jmp(epilogue_);
+      return;
+    }
+    ChainSlot& slot = slots_[slot_count++];
+    slot.target_pc = target;
+    a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
+    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(epilogue_);
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
+    a_.cmp(x::rcx, Q(o_.stop_at));
+    a_.ja(epilogue_);
+    a_.jmp(x::qword_ptr(x::rax));
   }
 
   // Calls the interpreter's handler for instruction i. `synced` is how
@@ -309,6 +338,56 @@ class Emitter {
         return true;
       case Op::SEB: a_.movsx(x::rax, x::byte_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
       case Op::SEH: a_.movsx(x::rax, x::word_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
+      case Op::DMULT: case Op::DMULTU:
+        if (!ops64()) return false;
+        a_.mov(x::rax, G(rs));
+        if (op == Op::DMULT) a_.imul(G(rt)); else a_.mul(G(rt));  // rdx:rax = rax * [rt]
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(Q(o_.hi), x::rdx);
+        return true;
+      // Bit fields (msbd/msb in rd, lsb in sa). Out-of-range encodings are
+      // UNPREDICTABLE; they stay with the interpreter's handler.
+      case Op::EXT: case Op::DEXT: case Op::DEXTM: case Op::DEXTU: {
+        const bool word = op == Op::EXT;
+        if (!word && !ops64()) return false;
+        const unsigned pos = sa + (op == Op::DEXTU ? 32 : 0);
+        const unsigned size = rd + 1 + (op == Op::DEXTM ? 32 : 0);
+        if (pos + size > (word ? 32u : 64u)) return false;
+        a_.mov(x::rax, G(rs));
+        if (pos) a_.shr(x::rax, pos);
+        if (size < 32) {
+          a_.and_(x::rax, static_cast<int32_t>((1u << size) - 1));
+        } else if (size == 32) {
+          a_.mov(x::eax, x::eax);
+        } else if (size < 64) {
+          a_.mov(x::rcx, (1ull << size) - 1);
+          a_.and_(x::rax, x::rcx);
+        }
+        if (word) a_.movsxd(x::rax, x::eax);
+        store_gpr(rt, x::rax);
+        return true;
+      }
+      case Op::INS: case Op::DINS: case Op::DINSM: case Op::DINSU: {
+        const bool word = op == Op::INS;
+        if (!word && !ops64()) return false;
+        const unsigned pos = sa + (op == Op::DINSU ? 32 : 0);
+        const unsigned msb = rd + (op == Op::DINSM || op == Op::DINSU ? 32 : 0);
+        if (msb < pos || msb >= (word ? 32u : 64u)) return false;
+        const unsigned size = msb - pos + 1;
+        const uint64_t mask = (size >= 64 ? ~0ull : (1ull << size) - 1) << pos;
+        a_.mov(x::rax, G(rs));
+        if (pos) a_.shl(x::rax, pos);
+        a_.mov(x::rcx, mask);
+        a_.and_(x::rax, x::rcx);
+        a_.not_(x::rcx);
+        a_.and_(x::rcx, G(rt));
+        a_.or_(x::rax, x::rcx);
+        if (word) a_.movsxd(x::rax, x::eax);
+        store_gpr(rt, x::rax);
+        return true;
+      }
+      case Op::DSBH: case Op::DSHD: case Op::WSBH:
+        return false;
       case Op::SYNC: case Op::PREF: return true;
       default: return false;
     }
@@ -450,7 +529,7 @@ class Emitter {
         a_.mov(x::rax, pc + 8);
         a_.mov(Q(o_.pc), x::rax);
         add_cycles(static_cast<int64_t>(i) + 1 - synced);
-        a_.jmp(epilogue_);
+        chain_to(pc + 8);
       });
     } else {
       ++inlined;
@@ -487,7 +566,7 @@ class Emitter {
             a_.mov(x::rax, pc + 8);
             a_.mov(Q(o_.pc), x::rax);
             add_cycles(static_cast<int64_t>(i) + 1 - synced);
-            a_.jmp(epilogue_);
+            chain_to(pc + 8);
           });
         }
       } else if (g.op == Op::J || g.op == Op::JAL) {
@@ -518,7 +597,20 @@ class Emitter {
     a_.mov(x::rax, Q(o_.branch_target));
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(s) + 1 - synced_);
-    a_.jmp(epilogue_);
+    // Static targets chain; register jumps (JR/JALR) go to the dispatcher.
+    if (inline_ok && cond != NONE) {
+      Label not_taken = a_.newLabel();
+      a_.mov(x::rcx, taken);
+      a_.cmp(x::rax, x::rcx);
+      a_.jne(not_taken);
+      chain_to(taken);
+      a_.bind(not_taken);
+      chain_to(g.pc + 8);
+    } else if (inline_ok && (g.op == Op::J || g.op == Op::JAL)) {
+      chain_to(jtarget);
+    } else {
+      a_.jmp(epilogue_);
+    }
     return true;
   }
 
@@ -529,7 +621,8 @@ class Emitter {
   const JitClasses& cls_;
   FallbackCounters& counters_;
   DecodedInsn* args_;
-  Label epilogue_;
+  ChainSlot* slots_;
+  Label epilogue_, chain_entry_;
   unsigned synced_ = 0;  // cycles the main path has added so far
   std::vector<std::function<void()>> stubs_;
 };
@@ -540,12 +633,13 @@ class X64Backend : public Backend {
                         std::string& error) override {
     CompiledBlock out;
     out.fallback_args = std::make_unique<DecodedInsn[]>(ir.insns.size());
+    out.slots = std::make_unique<ChainSlot[]>(kMaxChainSlots);
     asmjit::CodeHolder code;
     code.init(rt_.environment());
     RecordingErrorHandler eh;
     code.setErrorHandler(&eh);
     x::Assembler a(&code);
-    Emitter e(a, c, ir, classes, counters, out.fallback_args.get());
+    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get());
     e.emit();
     if (!eh.error.empty()) {
       error = "x86-64 emitter: " + eh.error;
@@ -557,6 +651,11 @@ class X64Backend : public Backend {
       return CompiledBlock{};
     }
     out.fn = fn;
+    const uint64_t base = reinterpret_cast<uint64_t>(fn);
+    out.chain_entry = base + code.labelOffsetFromBase(e.chain_entry_label());
+    out.slot_count = e.slot_count;
+    const uint64_t epilogue = base + code.labelOffsetFromBase(e.epilogue_label());
+    for (unsigned k = 0; k < kMaxChainSlots; ++k) out.slots[k].jump_to = out.slots[k].epilogue = epilogue;
     out.code_bytes = code.codeSize();
     out.guest_insns = static_cast<unsigned>(ir.insns.size());
     out.inlined = e.inlined;

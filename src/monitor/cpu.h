@@ -144,6 +144,11 @@ class Cpu {
   void (*code_write_hook)(void* ctx, uint64_t ppage) = nullptr;
   void* code_write_hook_ctx = nullptr;
 
+  // JIT dispatcher <-> generated code: the cycle a chained block must not
+  // cross, and the chain slot of the exit last taken (null if none).
+  uint64_t jit_stop_at = 0;
+  void* jit_chain_slot = nullptr;
+
   // Statistics.
   uint64_t stat_exceptions = 0;
   uint64_t stat_tlb_refills = 0;
