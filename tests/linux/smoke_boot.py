@@ -3,7 +3,10 @@
 script typed on the console exercises the system, and the guest powers
 off. Asserts on the console output and a clean exit; bounds its own time.
 
-usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--deterministic-twice]
+usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--engine jit] [--deterministic-twice | --lockstep N]
+
+--lockstep N: boot with the JIT and the interpreter in lockstep for the
+first N guest instructions; passes when they never diverge.
 """
 import os
 import re
@@ -61,11 +64,22 @@ def check_smoke(rc, out):
 
 def main():
     disco, src = sys.argv[1], sys.argv[2]
-    twice = "--deterministic-twice" in sys.argv
+    args = sys.argv[3:]
+    twice = "--deterministic-twice" in args
+    engine = ["--engine", args[args.index("--engine") + 1]] if "--engine" in args else []
     img = build_image(src)
     script = os.path.join(src, "tests", "linux", "smoke.script")
+    if "--lockstep" in args:
+        n = args[args.index("--lockstep") + 1]
+        rc, out, secs = boot(disco, img, script, ["--engine", "jit", "--lockstep", "--max-insns", n], 600)
+        if "lockstep:" in out or rc not in (0, 125):
+            fail(f"lockstep run ended with status {rc}", out)
+        print(out[-800:])
+        print(f"JIT and interpreter agreed on {n} instructions of a Linux boot ({secs:.1f} s)")
+        print("1 passed, 0 failed")
+        return
     if not twice:
-        rc, out, secs = boot(disco, img, script, [], 240)
+        rc, out, secs = boot(disco, img, script, engine, 240)
         check_smoke(rc, out)
         print(out[-1500:])
         print(f"smoke boot passed in {secs:.1f} s")
@@ -73,7 +87,7 @@ def main():
         return
     runs = []
     for k in range(2):
-        rc, out, secs = boot(disco, img, script, ["--deterministic"], 240)
+        rc, out, secs = boot(disco, img, script, ["--deterministic"] + engine, 240)
         check_smoke(rc, out)
         # Only the guest's console is compared (the --stats line has host time).
         runs.append(out.split("\ndisco: ")[0])
