@@ -118,17 +118,19 @@ Jit::Block* Jit::lookup_or_compile() {
 
 StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
   c_.code_graveyard.clear();
+  if (!retired_.empty()) pending_link_ = nullptr;  // it may point into a retired block
   for (auto& b : retired_) backend_->release(b->code.fn);
   retired_.clear();
   if (flush_requested_) {
     flush_requested_ = false;
+    pending_link_ = nullptr;
     flush();
     for (auto& b : retired_) backend_->release(b->code.fn);
     retired_.clear();
   }
   uint64_t stop_at = 0;
   StopReason why;
-  ChainSlot* pending_link = nullptr;  // the exit the last block left through
+  ChainSlot*& pending_link = pending_link_;
   for (;; --max_steps) {
     // Checked before the events are serviced, so that a step ends right
     // after its instructions (lockstep compares there).

@@ -89,6 +89,9 @@ class Jit {
   static constexpr size_t kFastCacheSize = 4096;
   std::vector<CacheEntry> fast_;
   bool flush_requested_ = false;
+  // The exit the last block left through (kept across run() calls so that
+  // lockstep, which runs one step at a time, exercises chaining too).
+  ChainSlot* pending_link_ = nullptr;
   JitStats stats_;
   FallbackCounters fallbacks_;
   std::string last_error_;
