@@ -99,11 +99,12 @@ class Emitter {
     if (k) a_.add(Q(o_.cycles), static_cast<int32_t>(k));
   }
   // Main-path exit to a known pc after `count` instructions of the block.
-  void exit_to_imm(uint64_t pc, unsigned count) {
+  void exit_to_imm(uint64_t pc, unsigned count, bool chain = true) {
     a_.mov(x::rax, pc);
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(count) - synced_);
-    chain_to(pc);
+    if (chain) chain_to(pc);
+    else a_.jmp(epilogue_);
   }
   // Leaves for `target` (pc and cycles already stored): through a chain
   // slot when the target is on this block's page (same translation) and
@@ -189,7 +190,9 @@ class Emitter {
       fallback(i);
     }
     if ((g.flags & F_ENDS_BLOCK) && !g.delay_slot) {
-      exit_to_imm(g.pc + 4, i + 1);
+      // After a privileged instruction (TLB write, CP0 move, cache op) the
+      // translation of this very page may have changed: no chaining.
+      exit_to_imm(g.pc + 4, i + 1, !(g.flags & F_PRIV));
       return true;
     }
     return false;

@@ -133,13 +133,17 @@ void tlb_read(Cpu& c) {
 void tlb_write(Cpu& c, unsigned index) {
   Cp0State& cp = c.s.cp0;
   TlbEntry& e = cp.tlb[index & (kTlbEntries - 1)];
+  // Only translations derived from the entry being replaced go stale (a
+  // new entry adds mappings for addresses that missed, which the soft TLB
+  // never cached), so the rest of the soft TLB survives: TLB refills are
+  // frequent under Linux.
+  mem::invalidate_tlb_entry(c, e);
   e.pagemask = cp.pagemask;
   // VPN2 bits covered by the page mask are not stored.
   e.entryhi = cp.entryhi & ~cp.pagemask;
   e.entrylo0 = cp.entrylo0;
   e.entrylo1 = cp.entrylo1;
   e.global = (cp.entrylo0 & cp.entrylo1 & EntryLo_G) != 0;
-  c.translation_changed();
 }
 
 void tlb_probe_insn(Cpu& c) {

@@ -100,6 +100,15 @@ void flush_soft_tlb(Cpu& c) {
   for (auto& e : c.stlb_store) e.tag = 0;
 }
 
+void invalidate_tlb_entry(Cpu& c, const TlbEntry& e) {
+  const uint64_t cmp = (3ull << 62) | (EntryHi_VPN2 & ~e.pagemask);
+  auto stale = [&](uint64_t vaddr) { return ((vaddr ^ e.entryhi) & cmp) == 0; };
+  for (auto* table : {c.stlb_load, c.stlb_store})
+    for (unsigned i = 0; i < kSoftTlbSize; ++i)
+      if (table[i].tag && stale(table[i].tag & ~kPageMask)) table[i].tag = 0;
+  if (c.fetch_vpage != ~0ull && stale(c.fetch_vpage)) c.fetch_vpage = ~0ull;
+}
+
 void flush_store_entries(Cpu& c) {
   for (auto& e : c.stlb_store) e.tag = 0;
 }

@@ -66,6 +66,10 @@ void flush_soft_tlb(Cpu& c);
 // was decoded from it, so stores must take the slow path).
 void flush_store_entries(Cpu& c);
 
+// Drops the soft-TLB entries (and the fetch page) that guest TLB entry `e`
+// may have produced: same R and VPN2 under its page mask, any ASID.
+void invalidate_tlb_entry(Cpu& c, const TlbEntry& e);
+
 // Guest TLB probe: index of the entry matching EntryHi (VPN2, R, ASID/G), or -1.
 int tlb_probe(const Cpu& c, uint64_t entryhi);
 
