@@ -77,7 +77,7 @@ bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why) 
     c.events &= ~EV_IRQ_CHECK;
     if (c.interrupt_pending()) deliver_interrupt(c);
   }
-  c.events &= ~EV_PC_SET;
+  c.events &= ~(EV_PC_SET | EV_CODE_WRITTEN);
   if (c.events & EV_WAIT) {
     if (!wake_condition(c)) {
       why = StopReason::Wait;  // EV_WAIT stays set until woken

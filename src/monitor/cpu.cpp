@@ -148,6 +148,7 @@ void Cpu::code_written(uint64_t ppage) {
   auto it = code_pages.find(ppage);
   if (it == code_pages.end()) return;
   if (code_write_hook) code_write_hook(code_write_hook_ctx, ppage);
+  events |= EV_CODE_WRITTEN;
   if (fetch_page == it->second.get()) fetch_vpage = ~0ull;
   code_graveyard.push_back(std::move(it->second));
   code_pages.erase(it);

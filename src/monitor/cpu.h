@@ -37,6 +37,7 @@ enum CpuEvent : uint32_t {
   EV_IRQ_CHECK = 1u << 1,  // interrupt state may have changed
   EV_WAIT = 1u << 2,       // WAIT executed: idle until an interrupt
   EV_STOP = 1u << 3,       // leave the run loop (power-off, host request)
+  EV_CODE_WRITTEN = 1u << 4,  // a store hit translated code: end the running block
 };
 
 enum class Access : uint8_t { Load, Store, Fetch };

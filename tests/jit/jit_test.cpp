@@ -394,13 +394,11 @@ TEST(SelfModifyingCode, PatchedLoopBodyFreeRunning) {
 // retired); the JIT must not run the stale translation of the rest of the
 // block.
 //
-// JIT BUG (found by this test): a store that overwrites a later instruction
-// of the running block does not end the block; the JIT runs the stale
-// translation (v0 = 1) where the interpreter runs the new word (v0 = 100).
-// Skipped until the JIT ends the block after a store that hits a code page
-// (e.g. the store slow path raising an event the block checks).
+// This test found a JIT bug: a store that overwrote a later instruction of
+// the running block did not end the block, so the stale translation ran
+// (v0 = 1 where the interpreter runs the new word, v0 = 100). Fixed: a store
+// to a code page raises EV_CODE_WRITTEN, which ends the block.
 TEST(SelfModifyingCode, StoreIntoTheRunningBlock) {
-  GTEST_SKIP() << "JIT bug: a store into the running block does not end it (stale instructions run)";
   Twin t;
   t.load({SW(T1, T2, 8), NOP, ADDIU(V0, V0, 1), NOP, BREAK});
   t.pc(kCodeVirt);

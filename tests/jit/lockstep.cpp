@@ -11,8 +11,13 @@
 // after every block. A record ends at its end BREAK (any exception: EXL),
 // at its cycle limit, or at the step cap.
 //
-// Variants run the same records with each inline class switched off, and in
-// big-endian mode. A quarter of the records include FPU instructions
+// Half the records run a second time on their cached translations, from
+// the registers and data of another record. One record in four has a small
+// cycle limit inside the sequence, so the dispatcher interprets blocks that
+// would overrun it. Variants run the same records with each inline class
+// switched off, in big-endian mode, in 32-bit user mode (UX = 0: 64-bit
+// operations raise RI) and in kernel mode (the generator's few privileged
+// instructions execute). A quarter of the records include FPU instructions
 // (has_fpu, CU1, FR=1; they run through handler fallbacks).
 //
 // Output: one line per variant, a report per mismatch (the variant, seed,
@@ -68,11 +73,12 @@ struct Side {
     cpu.s.cp0.ebase = kEBase & 0xffffffffull;
     cpu.s.cp0.hwrena = 0x2000000f;  // as Linux: CPUNum, SYNCI_Step, CC, CCRes, ULR
     cpu.translation_changed();
+    initial = cpu.s;
   }
 
   // `new_code`: the record's code replaces the page; otherwise only the
   // state and data are loaded and the code (and its translations) stay.
-  void load(const dseq_record& rec, bool new_code) {
+  void load(const dseq_record& rec, bool new_code, uint32_t status) {
     if (new_code) {
       const bool be = cpu.cfg.big_endian;
       std::memset(code, 0, kPageSize);
@@ -88,7 +94,10 @@ struct Side {
     std::memset(data, 0, kPageSize);
     std::memcpy(data, rec.data, DSEQ_DATA_SIZE);
 
+    // All state back to the initial one (kernel-mode records may rewrite
+    // TLB entries and CP0 registers), then the record's.
     CpuState& s = cpu.s;
+    s = initial;
     std::memcpy(s.gpr, rec.state.gpr, sizeof s.gpr);
     s.gpr[0] = 0;
     s.hi = rec.state.hi;
@@ -100,7 +109,7 @@ struct Side {
     s.branch_target = 0;
     s.llbit = false;
     s.ll_vaddr = s.ll_value = 0;
-    s.cp0.status = (2u << Status_KSU_SHIFT) | Status_UX | (cpu.cfg.has_fpu ? Status_CU1 | Status_FR : 0);
+    s.cp0.status = status | (cpu.cfg.has_fpu ? Status_CU1 | Status_FR : 0);
     s.cp0.cause = 0;
     s.cp0.epc = 0;
     s.cp0.badvaddr = 0;
@@ -116,6 +125,7 @@ struct Side {
 
   test::TestBus bus;
   Cpu cpu;
+  CpuState initial;
   uint8_t* code;
   uint8_t* data;
 };
@@ -131,21 +141,28 @@ struct Variant {
   const char* name;
   jit::JitClasses classes;
   bool big_endian;
-  bool small;  // runs the smaller count
+  bool small;       // runs the smaller count
+  uint32_t status;  // the privilege bits the records start with
 };
 
+constexpr uint32_t kUser64 = (2u << Status_KSU_SHIFT) | Status_UX;
+constexpr uint32_t kUser32 = 2u << Status_KSU_SHIFT;  // 64-bit operations raise RI
+constexpr uint32_t kKernel = Status_KX | Status_SX | Status_UX;  // privileged instructions run
+
 constexpr Variant kVariants[] = {
-    {"all-classes", {true, true, true}, false, false},
-    {"no-alu", {false, true, true}, false, true},
-    {"no-mem", {true, false, true}, false, true},
-    {"no-branch", {true, true, false}, false, true},
-    {"big-endian", {true, true, true}, true, true},
+    {"all-classes", {true, true, true}, false, false, kUser64},
+    {"no-alu", {false, true, true}, false, true, kUser64},
+    {"no-mem", {true, false, true}, false, true, kUser64},
+    {"no-branch", {true, true, false}, false, true, kUser64},
+    {"big-endian", {true, true, true}, true, true, kUser64},
+    {"user32", {true, true, true}, false, true, kUser32},
+    {"kernel", {true, true, true}, false, true, kKernel},
 };
 
 struct Options {
   uint64_t seed = 1;
-  uint64_t count = 30000;        // records of the full variant
-  uint64_t small_count = 6000;   // records of each other variant
+  uint64_t count = 100000;       // records of the full variant
+  uint64_t small_count = 25000;  // records of each other variant
   uint64_t first = 0;
   const char* only = nullptr;    // one variant by name
   unsigned max_report = 5;
@@ -220,8 +237,8 @@ uint64_t limit_of(const dseq_record& rec, uint64_t index) {
 RecordResult run_record(Pair& p, const Variant& v, uint64_t seed, uint64_t index, const dseq_record& rec,
                         bool rerun, bool verbose) {
   RecordResult res;
-  p.ref.load(rec, !rerun);
-  p.dut.load(rec, !rerun);
+  p.ref.load(rec, !rerun, v.status);
+  p.dut.load(rec, !rerun, v.status);
   Cpu& d = p.dut.cpu;
   Cpu& r = p.ref.cpu;
   const uint64_t limit = limit_of(rec, index);
@@ -230,7 +247,7 @@ RecordResult run_record(Pair& p, const Variant& v, uint64_t seed, uint64_t index
   while (!(d.s.cp0.status & Status_EXL) && d.s.cycles < limit) {
     block_pc = d.s.pc;
     const uint64_t before = d.s.cycles;
-    p.jit.run(limit, 1);
+    const StopReason why = p.jit.run(limit, 1);
     ++res.blocks;
     while (r.s.cycles < d.s.cycles) {
       if (interp::run(r, d.s.cycles) != StopReason::Budget) break;
@@ -243,6 +260,7 @@ RecordResult run_record(Pair& p, const Variant& v, uint64_t seed, uint64_t index
       std::printf("  block at %016" PRIx64 ": cycles %" PRIu64 " -> %" PRIu64 "%s\n", block_pc, before, d.s.cycles,
                   diff.empty() ? "" : "  MISMATCH");
     if (!diff.empty()) break;
+    if (why == StopReason::Wait) break;  // WAIT in kernel mode: both idle here
     if (d.s.cycles == before && !(d.s.cp0.status & Status_EXL)) {
       diff = "    the JIT made no progress (cycles stayed at " + std::to_string(before) + ")\n";
       break;
@@ -327,11 +345,11 @@ void usage(FILE* f) {
   std::fprintf(f,
                "usage: jit_lockstep [options]\n"
                "  --seed S         generator seed (default 1)\n"
-               "  --count N        records of the all-classes variant (default 30000)\n"
-               "  --small-count M  records of each other variant (default 6000)\n"
+               "  --count N        records of the all-classes variant (default 100000)\n"
+               "  --small-count M  records of each other variant (default 25000)\n"
                "  --first I        index of the first record (default 0)\n"
                "  --variant NAME   run only this variant (with --count records):\n"
-               "                   all-classes no-alu no-mem no-branch big-endian\n"
+               "                   all-classes no-alu no-mem no-branch big-endian user32 kernel\n"
                "  --jobs J         variants run on J threads (default 2)\n"
                "  --max-report K   full reports per variant (default 5)\n"
                "  --verbose        print every block\n");
