@@ -37,6 +37,13 @@ bool refill_fetch(Cpu& c) {
     raise_address_error(c, pc, Access::Fetch);
     return false;
   }
+  Cpu::FetchTlbEntry& e = c.stlb_fetch[mem::stlb_index(pc)];
+  const uint64_t tag = (pc & ~kPageMask) | c.mode_key;
+  if (e.tag == tag) {
+    c.fetch_page = e.page;
+    c.fetch_vpage = pc & ~kPageMask;
+    return true;
+  }
   uint64_t paddr;
   if (!mem::translate(c, pc, Access::Fetch, paddr)) return false;
   const uint64_t ppage = paddr & ~kPageMask;
@@ -47,6 +54,7 @@ bool refill_fetch(Cpu& c) {
   }
   c.fetch_page = c.decoded_page(ppage, host);
   c.fetch_vpage = pc & ~kPageMask;
+  e = Cpu::FetchTlbEntry{tag, c.fetch_page};
   return true;
 }
 

@@ -85,8 +85,11 @@ class Jit {
     Key key{~0ull, ~0ull};
     Block* block = nullptr;
   };
-  static size_t fast_index(const Key& k) { return ((k.vpc >> 2) ^ (k.phys_mode >> 12)) % kFastCacheSize; }
-  static constexpr size_t kFastCacheSize = 4096;
+  static size_t fast_index(const Key& k) {
+    const uint64_t h = (k.vpc ^ (k.phys_mode * 0x9e3779b97f4a7c15ull)) >> 2;
+    return (h ^ (h >> 16)) & (kFastCacheSize - 1);
+  }
+  static constexpr size_t kFastCacheSize = 1u << 16;
   std::vector<CacheEntry> fast_;
   bool flush_requested_ = false;
   // The exit the last block left through (kept across run() calls so that

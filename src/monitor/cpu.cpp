@@ -150,6 +150,8 @@ void Cpu::code_written(uint64_t ppage) {
   if (code_write_hook) code_write_hook(code_write_hook_ctx, ppage);
   events |= EV_CODE_WRITTEN;
   if (fetch_page == it->second.get()) fetch_vpage = ~0ull;
+  for (auto& f : stlb_fetch)
+    if (f.page == it->second.get()) f.tag = 0;
   code_graveyard.push_back(std::move(it->second));
   code_pages.erase(it);
 }

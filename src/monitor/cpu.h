@@ -78,6 +78,13 @@ class Cpu {
   uint64_t mode_key = 0;
   SoftTlbEntry stlb_load[kSoftTlbSize];
   SoftTlbEntry stlb_store[kSoftTlbSize];
+  // Instruction side: virtual page | mode key -> its decoded page, so
+  // changing fetch page skips the segment/TLB walk and the page lookup.
+  struct FetchTlbEntry {
+    uint64_t tag = 0;
+    DecodedPage* page = nullptr;
+  };
+  FetchTlbEntry stlb_fetch[kSoftTlbSize];
 
   // Instruction fetch: the page the run loop is executing from.
   uint64_t fetch_vpage = ~0ull;

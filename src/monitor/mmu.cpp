@@ -98,6 +98,7 @@ bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise) 
 void flush_soft_tlb(Cpu& c) {
   for (auto& e : c.stlb_load) e.tag = 0;
   for (auto& e : c.stlb_store) e.tag = 0;
+  for (auto& e : c.stlb_fetch) e.tag = 0;
 }
 
 void invalidate_tlb_entry(Cpu& c, const TlbEntry& e) {
@@ -106,6 +107,8 @@ void invalidate_tlb_entry(Cpu& c, const TlbEntry& e) {
   for (auto* table : {c.stlb_load, c.stlb_store})
     for (unsigned i = 0; i < kSoftTlbSize; ++i)
       if (table[i].tag && stale(table[i].tag & ~kPageMask)) table[i].tag = 0;
+  for (auto& f : c.stlb_fetch)
+    if (f.tag && stale(f.tag & ~kPageMask)) f.tag = 0;
   if (c.fetch_vpage != ~0ull && stale(c.fetch_vpage)) c.fetch_vpage = ~0ull;
 }
 
