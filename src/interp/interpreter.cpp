@@ -64,8 +64,7 @@ bool wake_condition(const Cpu& c) { return (c.s.cp0.cause & c.s.cp0.status & Sta
 
 void attach(Cpu& c) {
   c.lazy_decoder = &lazy_decode;
-  c.code_pages.clear();
-  c.fetch_vpage = ~0ull;
+  c.forget_code();
 }
 
 bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why) {

@@ -144,6 +144,14 @@ DecodedPage* Cpu::decoded_page(uint64_t ppage, const uint8_t* host) {
   return p;
 }
 
+void Cpu::forget_code() {
+  code_pages.clear();
+  code_graveyard.clear();
+  for (auto& f : stlb_fetch) f.tag = 0;
+  fetch_page = nullptr;
+  fetch_vpage = ~0ull;
+}
+
 void Cpu::code_written(uint64_t ppage) {
   auto it = code_pages.find(ppage);
   if (it == code_pages.end()) return;

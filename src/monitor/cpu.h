@@ -141,6 +141,9 @@ class Cpu {
 
   // Code cache.
   DecodedPage* decoded_page(uint64_t ppage, const uint8_t* host);
+  // Drops all decoded code (memory changed behind the CPU's back); safe
+  // only when no handler is running.
+  void forget_code();
   void code_written(uint64_t ppage);
 
   // Called after every exception is delivered (tracing, debugging); null by default.

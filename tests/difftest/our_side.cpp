@@ -74,10 +74,7 @@ void OurSide::run(const dseq_record& rec, dseq_result& out) {
   std::memset(impl_->data, 0, kPageSize);
   std::memcpy(impl_->data, rec.data, DSEQ_DATA_SIZE);
   // The code page changed behind the CPU's back: drop decoded code.
-  cpu.code_pages.clear();
-  cpu.code_graveyard.clear();
-  cpu.fetch_page = nullptr;
-  cpu.fetch_vpage = ~0ull;
+  cpu.forget_code();
 
   CpuState& s = cpu.s;
   std::memcpy(s.gpr, rec.state.gpr, sizeof s.gpr);
