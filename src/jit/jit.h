@@ -89,7 +89,7 @@ class Jit {
     const uint64_t h = (k.vpc ^ (k.phys_mode * 0x9e3779b97f4a7c15ull)) >> 2;
     return (h ^ (h >> 16)) & (kFastCacheSize - 1);
   }
-  static constexpr size_t kFastCacheSize = 1u << 16;
+  static constexpr size_t kFastCacheSize = 1u << 13;
   std::vector<CacheEntry> fast_;
   bool flush_requested_ = false;
   // The exit the last block left through (kept across run() calls so that
