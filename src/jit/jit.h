@@ -45,7 +45,7 @@ class Jit {
   // Drops all translations (at a safe point).
   void flush();
 
-  static constexpr size_t kCodeCacheLimit = 64u << 20;  // bytes of host code before a flush
+  static constexpr size_t kCodeCacheLimit = 256u << 20;  // bytes of host code before a flush
 
  private:
   // Blocks are keyed by guest-physical address and mode (so they survive

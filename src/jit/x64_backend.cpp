@@ -485,6 +485,19 @@ class Emitter {
     return true;
   }
 
+  // Out of line at `at`: the branch-likely at i was not taken, so its delay
+  // slot is nullified; leave for the instruction after it.
+  void skip_delay_slot_at(Label at, unsigned i) {
+    const unsigned synced = synced_;
+    stubs_.push_back([this, at, i, synced, pc = ir_.insns[i].pc] {
+      a_.bind(at);
+      a_.mov(x::rax, pc + 8);
+      a_.mov(Q(o_.pc), x::rax);
+      add_cycles(static_cast<int64_t>(i) + 1 - synced);
+      chain_to(pc + 8);
+    });
+  }
+
   // A branch or jump at i with its delay slot at i + 1 (the block's end).
   bool emit_branch(unsigned i) {
     const GuestInsn& g = ir_.insns[i];
@@ -526,14 +539,7 @@ class Emitter {
       a_.cmp(B(o_.branch_pending), 0);
       a_.je(nullified);
       a_.mov(B(o_.branch_pending), 0);
-      const unsigned synced = synced_;
-      stubs_.push_back([this, nullified, i, synced, pc = g.pc] {
-        a_.bind(nullified);
-        a_.mov(x::rax, pc + 8);
-        a_.mov(Q(o_.pc), x::rax);
-        add_cycles(static_cast<int64_t>(i) + 1 - synced);
-        chain_to(pc + 8);
-      });
+      skip_delay_slot_at(nullified, i);
     } else {
       ++inlined;
       if (cond != NONE) {
@@ -563,14 +569,7 @@ class Emitter {
           }
           a_.mov(x::rax, taken);
           a_.mov(Q(o_.branch_target), x::rax);
-          const unsigned synced = synced_;
-          stubs_.push_back([this, not_taken, i, synced, pc = g.pc] {
-            a_.bind(not_taken);
-            a_.mov(x::rax, pc + 8);
-            a_.mov(Q(o_.pc), x::rax);
-            add_cycles(static_cast<int64_t>(i) + 1 - synced);
-            chain_to(pc + 8);
-          });
+          skip_delay_slot_at(not_taken, i);
         }
       } else if (g.op == Op::J || g.op == Op::JAL) {
         a_.mov(x::rax, jtarget);
