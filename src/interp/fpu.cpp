@@ -69,9 +69,9 @@
 //  * The L format (CVT.L, ROUND/TRUNC/CEIL/FLOOR.L, CVT.S.L, CVT.D.L) needs
 //    FR = 1; with FR = 0 it is a Reserved Instruction (as in QEMU).
 //
-// Host arithmetic: x86-64 SSE scalar instructions, with the guest rounding
+// Host arithmetic: on x86-64, SSE scalar instructions with the guest rounding
 // mode loaded into MXCSR around each operation and the exception flags read
-// back from it. Empty `asm volatile` barriers on the operands pin each host
+// back from it; on other hosts the same through <cfenv>. Empty `asm volatile` barriers on the operands pin each host
 // operation between the MXCSR write and read, so the compiler can neither
 // constant-fold it nor move it across the mode change. NaN operands never
 // reach the host (x86 reads the quiet bit the other way round).
@@ -82,10 +82,16 @@
 #include "interp/common.h"
 #include "interp/handlers.h"
 
-#if !defined(__x86_64__)
-#error "interp/fpu.cpp uses x86-64 SSE for guest floating point"
-#endif
+#if defined(__x86_64__) && !defined(DISCO_FPU_PORTABLE)
+#define DISCO_FPU_SSE 1
 #include <immintrin.h>
+#else
+// Any other host (AArch64...): the same scheme through <cfenv>. The
+// portable path is also built and tested on x86-64 (meson option
+// fpu_host=portable) against the same tests and the QEMU oracle.
+#include <cfenv>
+#include <cmath>
+#endif
 
 namespace disco::interp {
 namespace {
@@ -101,7 +107,8 @@ enum : unsigned { RN = 0, RZ = 1, RP = 2, RM = 3 };
 
 constexpr uint32_t cc_bit(unsigned cc) { return cc ? 1u << (24 + cc) : 1u << 23; }
 
-// ---- host floating-point environment (SSE MXCSR) -----------------------------
+// ---- host floating-point environment -----------------------------------------
+#if DISCO_FPU_SSE
 constexpr uint32_t kMxcsrDefault = 0x1f80;  // all exceptions masked, RN, no DAZ/FTZ
 // MIPS RN, RZ, RP, RM -> MXCSR.RC nearest(00), toward zero(11), up(10), down(01).
 constexpr uint32_t kMxcsrRc[4] = {0x0000, 0x6000, 0x4000, 0x2000};
@@ -134,6 +141,33 @@ inline auto host_op(unsigned rm, unsigned& flags, F&& f) {
   flags |= host_flags(m);
   return r;
 }
+#else
+constexpr int kFeRound[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD};
+inline unsigned host_flags(int fe) {
+  unsigned f = 0;
+  if (fe & FE_INVALID) f |= X_V;
+  if (fe & FE_DIVBYZERO) f |= X_Z;
+  if (fe & FE_OVERFLOW) f |= X_O;
+  if (fe & FE_UNDERFLOW) f |= X_U;
+  if (fe & FE_INEXACT) f |= X_I;
+  return f;
+}
+// Barriers through memory: valid for any type on any architecture.
+template <class V>
+inline void pin(V& v) {
+  asm volatile("" : "+m"(v));
+}
+template <class F>
+inline auto host_op(unsigned rm, unsigned& flags, F&& f) {
+  if (rm != RN) std::fesetround(kFeRound[rm]);
+  std::feclearexcept(FE_ALL_EXCEPT);
+  auto r = f();
+  const int fe = std::fetestexcept(FE_ALL_EXCEPT);
+  if (rm != RN) std::fesetround(FE_TONEAREST);
+  flags |= host_flags(fe);
+  return r;
+}
+#endif
 
 // ---- formats -----------------------------------------------------------------
 template <class T>
@@ -242,6 +276,7 @@ Bits<T> div(Fx& x, Bits<T> a, Bits<T> b) {
   return binop<T>(x, a, b, [](T p, T q) { return p / q; });
 }
 
+#if DISCO_FPU_SSE
 inline float host_sqrt(float v) {
   float r;
   asm("sqrtss %1, %0" : "=x"(r) : "x"(v));
@@ -252,6 +287,10 @@ inline double host_sqrt(double v) {
   asm("sqrtsd %1, %0" : "=x"(r) : "x"(v));
   return r;
 }
+#else
+inline float host_sqrt(float v) { return __builtin_sqrtf(v); }
+inline double host_sqrt(double v) { return __builtin_sqrt(v); }
+#endif
 
 template <class T>
 Bits<T> sqrt(Fx& x, Bits<T> a) {
@@ -305,6 +344,7 @@ uint64_t cvt_d_s(Fx& x, uint32_t a) {
 // out-of-range give the largest positive integer with Invalid.
 template <class T, class I>
 I host_cvt(T p) {
+#if DISCO_FPU_SSE
   if constexpr (std::is_same_v<T, float>) {
     if constexpr (sizeof(I) == 4) return _mm_cvtss_si32(_mm_set_ss(p));
     else return _mm_cvtss_si64(_mm_set_ss(p));
@@ -312,6 +352,19 @@ I host_cvt(T p) {
     if constexpr (sizeof(I) == 4) return _mm_cvtsd_si32(_mm_set_sd(p));
     else return _mm_cvtsd_si64(_mm_set_sd(p));
   }
+#else
+  // Current rounding mode; out of range raises FE_INVALID (the caller then
+  // returns MIPS's invalid result). The 32-bit case goes through 64 bits,
+  // so its own range is checked here.
+  const long long v = std::llrint(p);
+  if constexpr (sizeof(I) == 4) {
+    if (v < INT32_MIN || v > INT32_MAX) std::feraiseexcept(FE_INVALID);
+  }
+  // An invalid conversion raises Invalid only (as SSE and QEMU do); libm
+  // may add Inexact.
+  if (std::fetestexcept(FE_INVALID)) std::feclearexcept(FE_INEXACT);
+  return static_cast<I>(v);
+#endif
 }
 template <class T, class I>
 I to_int(Fx& x, Bits<T> a, unsigned rm) {

@@ -16,6 +16,7 @@ constexpr uint32_t kModeStatusBits =
 
 Jit::Jit(Cpu& c, JitClasses classes)
     : c_(c), classes_(classes), backend_(make_host_backend()), fast_(kFastCacheSize) {
+  if (!backend_) std::fprintf(stderr, "disco: no JIT backend for this host yet; using the interpreter\n");
   c_.code_write_hook = &Jit::on_code_written;
   c_.code_write_hook_ctx = this;
 }
@@ -23,6 +24,7 @@ Jit::Jit(Cpu& c, JitClasses classes)
 Jit::~Jit() {
   c_.code_write_hook = nullptr;
   c_.code_write_hook_ctx = nullptr;
+  if (!backend_) return;
   for (auto& [k, b] : blocks_) backend_->release(b->code.fn);
   for (auto& b : retired_) backend_->release(b->code.fn);
 }
@@ -117,6 +119,7 @@ Jit::Block* Jit::lookup_or_compile() {
 }
 
 StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
+  if (!backend_) return interp::run(c_, limit);  // no backend for this host
   c_.code_graveyard.clear();
   if (!retired_.empty()) pending_link_ = nullptr;  // it may point into a retired block
   for (auto& b : retired_) backend_->release(b->code.fn);
