@@ -90,7 +90,11 @@ Jit::Block* Jit::lookup_or_compile() {
   const uint64_t paddr = c_.fetch_page->paddr | (c_.s.pc & kPageMask);
   const Key key{c_.s.pc, paddr | (mode_bits() << 36)};
   CacheEntry& e = fast_[fast_index(key)];
-  if (e.key == key) return e.block;
+  if (__builtin_expect(e.key == key, 1)) return e.block;
+  return lookup_slow(key, e);
+}
+
+Jit::Block* Jit::lookup_slow(const Key& key, CacheEntry& e) {
   auto it = blocks_.find(key);
   if (it == blocks_.end()) {
     const BlockIR ir = form_block(c_);
@@ -150,7 +154,8 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
       continue;
     }
     c_.s.in_delay_slot = false;
-    if (!interp::fetch(c_)) {  // fetch exception delivered
+    // Same page as the last fetch (compare keeps pc bits 1..0): no call.
+    if ((c_.s.pc & ~(kPageMask & ~3ull)) != c_.fetch_vpage && !interp::fetch(c_)) {  // fetch exception
       ++c_.s.cycles;
       pending_link = nullptr;
       continue;

@@ -70,7 +70,9 @@ class Jit {
   };
   void unlink(Block& b);
   void retire(std::unique_ptr<Block> b);
+  struct CacheEntry;
   Block* lookup_or_compile();
+  Block* lookup_slow(const Key& key, CacheEntry& e);
   void invalidate_page(uint64_t ppage);
   static void on_code_written(void* self, uint64_t ppage);
   uint64_t mode_bits() const;
