@@ -182,6 +182,7 @@ class Emitter {
       if (g.op != Op::ERET) return emit_branch(i);
     }
     bool done = cls_.alu && emit_alu(g.op, rs, rt, rd, sa, simm, w);
+    if (!done && cls_.alu && (g.op == Op::TEQ || g.op == Op::TNE)) done = emit_trap_eq(i, rs, rt);
     if (!done && cls_.mem && (g.flags & (F_LOAD | F_STORE)) && !(g.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(i, rs, rt, simm);
     if (done) {
@@ -394,6 +395,24 @@ class Emitter {
       case Op::SYNC: case Op::PREF: return true;
       default: return false;
     }
+  }
+
+  // TEQ/TNE (compilers put `teq rt, zero` after every divide): the compare
+  // inline; when it traps, the handler raises the exception.
+  bool emit_trap_eq(unsigned i, unsigned rs, unsigned rt) {
+    Label trap = a_.newLabel(), cont = a_.newLabel();
+    a_.mov(x::rax, G(rs));
+    a_.cmp(x::rax, G(rt));
+    if (ir_.insns[i].op == Op::TEQ) a_.je(trap); else a_.jne(trap);
+    a_.bind(cont);
+    const unsigned synced = synced_;
+    stubs_.push_back([this, trap, cont, i, synced] {
+      a_.bind(trap);
+      call_handler(i, synced);
+      add_cycles(static_cast<int64_t>(synced) - i);
+      a_.jmp(cont);
+    });
+    return true;
   }
 
   // Loads and stores: the soft-TLB hit path inline, the handler on a miss.
