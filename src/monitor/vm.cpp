@@ -14,6 +14,7 @@
 #include "frontend/disasm.h"
 #include "jit/jit.h"
 #include "monitor/elf_loader.h"
+#include "monitor/state_diff.h"
 
 namespace disco {
 
@@ -249,26 +250,7 @@ bool Vm::lockstep_sync(uint64_t block_pc) {
   // loops; bring both up to date (no instruction runs in between).
   d.update_timer();
   r.update_timer();
-  std::string diff;
-  auto cmp = [&](const char* name, uint64_t a, uint64_t b) {
-    if (a != b) diff += std::string("  ") + name + ": jit " + hex64(a) + "  interp " + hex64(b) + "\n";
-  };
-  for (unsigned i = 0; i < 32; ++i) cmp(gpr_name(i), d.s.gpr[i], r.s.gpr[i]);
-  cmp("pc", d.s.pc, r.s.pc);
-  cmp("hi", d.s.hi, r.s.hi);
-  cmp("lo", d.s.lo, r.s.lo);
-  cmp("cycles", d.s.cycles, r.s.cycles);
-  cmp("branch_pending", d.s.branch_pending, r.s.branch_pending);
-  if (d.s.branch_pending) cmp("branch_target", d.s.branch_target, r.s.branch_target);
-  cmp("llbit", d.s.llbit, r.s.llbit);
-  cmp("Status", d.s.cp0.status, r.s.cp0.status);
-  cmp("Cause", d.s.cp0.cause, r.s.cp0.cause);
-  cmp("EPC", d.s.cp0.epc, r.s.cp0.epc);
-  cmp("BadVAddr", d.s.cp0.badvaddr, r.s.cp0.badvaddr);
-  cmp("EntryHi", d.s.cp0.entryhi, r.s.cp0.entryhi);
-  cmp("Compare", d.s.cp0.compare, r.s.cp0.compare);
-  cmp("FCSR", d.s.fcsr, r.s.fcsr);
-  for (unsigned i = 0; i < 32; ++i) cmp(("f" + std::to_string(i)).c_str(), d.s.fpr[i], r.s.fpr[i]);
+  std::string diff = state_differences(d.s, r.s);
   if (diff.empty() && d.s.cycles >= next_ram_check_) {
     next_ram_check_ = d.s.cycles + ram_check_cycles_;
     const uint64_t bytes = low_bytes_ + high_bytes_;

@@ -12,6 +12,7 @@
 
 #include "frontend/disasm.h"
 #include "jit/jit.h"
+#include "monitor/state_diff.h"
 #include "monitor/cp0.h"
 #include "tests/support/encode.h"
 #include "tests/support/test_cpu.h"
@@ -46,27 +47,7 @@ std::string hex(uint64_t v) {
 }
 
 // The differences between two CPUs' architectural state ("" if none).
-std::string differences(const Cpu& d, const Cpu& r) {
-  std::string out;
-  auto cmp = [&](const std::string& name, uint64_t a, uint64_t b) {
-    if (a != b) out += "  " + name + ": jit " + hex(a) + "  interp " + hex(b) + "\n";
-  };
-  for (unsigned i = 1; i < 32; ++i) cmp(gpr_name(i), d.s.gpr[i], r.s.gpr[i]);
-  cmp("hi", d.s.hi, r.s.hi);
-  cmp("lo", d.s.lo, r.s.lo);
-  cmp("pc", d.s.pc, r.s.pc);
-  cmp("cycles", d.s.cycles, r.s.cycles);
-  cmp("branch_pending", d.s.branch_pending, r.s.branch_pending);
-  if (d.s.branch_pending) cmp("branch_target", d.s.branch_target, r.s.branch_target);
-  cmp("Status", d.s.cp0.status, r.s.cp0.status);
-  cmp("Cause", d.s.cp0.cause, r.s.cp0.cause);
-  cmp("EPC", d.s.cp0.epc, r.s.cp0.epc);
-  cmp("BadVAddr", d.s.cp0.badvaddr, r.s.cp0.badvaddr);
-  cmp("EntryHi", d.s.cp0.entryhi, r.s.cp0.entryhi);
-  cmp("FCSR", d.s.fcsr, r.s.fcsr);
-  for (unsigned i = 0; i < 32; ++i) cmp("f" + std::to_string(i), d.s.fpr[i], r.s.fpr[i]);
-  return out;
-}
+std::string differences(const Cpu& d, const Cpu& r) { return state_differences(d.s, r.s); }
 
 // The reference (interpreter) and the device under test (JIT), with
 // identical memory and state.

@@ -39,6 +39,7 @@
 #include "frontend/disasm.h"
 #include "interp/interpreter.h"
 #include "jit/jit.h"
+#include "monitor/state_diff.h"
 #include "monitor/cpu.h"
 #include "tests/difftest/generator.h"
 #include "tests/difftest/our_side.h"
@@ -170,50 +171,17 @@ struct Options {
   bool verbose = false;
 };
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%016" PRIx64, v);
-  return b;
-}
-
 // Differences between the two CPUs (empty: they agree).
 std::string compare(Side& d, Side& r) {
-  std::string out;
-  auto cmp = [&](const std::string& name, uint64_t a, uint64_t b) {
-    if (a != b) out += "    " + name + std::string(18 - std::min<size_t>(name.size(), 17), ' ') + "jit " + hex(a) +
-                       "   interp " + hex(b) + "\n";
-  };
-  const CpuState& a = d.cpu.s;
-  const CpuState& b = r.cpu.s;
-  for (unsigned i = 1; i < 32; ++i) cmp(std::string(gpr_name(i)) + "($" + std::to_string(i) + ")", a.gpr[i], b.gpr[i]);
-  cmp("hi", a.hi, b.hi);
-  cmp("lo", a.lo, b.lo);
-  cmp("pc", a.pc, b.pc);
-  cmp("cycles", a.cycles, b.cycles);
-  cmp("branch_pending", a.branch_pending, b.branch_pending);
-  if (a.branch_pending || b.branch_pending) cmp("branch_target", a.branch_target, b.branch_target);
-  cmp("llbit", a.llbit, b.llbit);
-  if (a.llbit && b.llbit) {
-    cmp("ll_vaddr", a.ll_vaddr, b.ll_vaddr);
-    cmp("ll_value", a.ll_value, b.ll_value);
-  }
-  cmp("Status", a.cp0.status, b.cp0.status);
-  cmp("Cause", a.cp0.cause, b.cp0.cause);
-  cmp("EPC", a.cp0.epc, b.cp0.epc);
-  cmp("BadVAddr", a.cp0.badvaddr, b.cp0.badvaddr);
-  cmp("EntryHi", a.cp0.entryhi, b.cp0.entryhi);
-  cmp("Context", a.cp0.context, b.cp0.context);
-  cmp("XContext", a.cp0.xcontext, b.cp0.xcontext);
-  cmp("FCSR", a.fcsr, b.fcsr);
-  for (unsigned i = 0; i < 32; ++i) cmp("$f" + std::to_string(i), a.fpr[i], b.fpr[i]);
+  std::string out = state_differences(d.cpu.s, r.cpu.s);
   for (unsigned k = 0; k < kPageSize; k += 8) {
     if (std::memcmp(d.data + k, r.data + k, 8) == 0) continue;
     uint64_t x, y;
     std::memcpy(&x, d.data + k, 8);
     std::memcpy(&y, r.data + k, 8);
-    char name[24];
-    std::snprintf(name, sizeof name, "data+0x%03x", k);
-    cmp(name, x, y);
+    char line[96];
+    std::snprintf(line, sizeof line, "    data+0x%03x       jit %016" PRIx64 "   interp %016" PRIx64 "\n", k, x, y);
+    out += line;
   }
   return out;
 }
