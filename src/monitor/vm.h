@@ -58,7 +58,7 @@ struct BootSpec {
   uint64_t kaslr_seed = 0;
 };
 
-enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Hung, Diverged };
+enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Diverged };
 
 class Vm : public PhysBus {
  public:
