@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential meson ninja-build pkg-config cmake
-  libasmjit-dev liburing-dev libfdt-dev libgtest-dev
+  libasmjit-dev liburing-dev libfdt-dev libgtest-dev libxxhash-dev libtomlplusplus-dev
   gcc-mips64el-linux-gnuabi64 qemu-user python3
 )
 

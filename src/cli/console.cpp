@@ -110,9 +110,11 @@ void Console::push(const std::string& bytes) {
   (void)!write(wake_pipe_[1], "i", 1);
 }
 
-void Console::output(uint8_t ch) {
-  std::fputc(ch, stdout);
-  if (ch == '\n') std::fflush(stdout);
+void Console::output(uint8_t ch, bool show) {
+  if (show) {
+    std::fputc(ch, stdout);
+    if (ch == '\n') std::fflush(stdout);
+  }
   if (ch == '\n') {
     line_.clear();
     return;

@@ -26,8 +26,9 @@ class Console {
   Console(const Console&) = delete;
   Console& operator=(const Console&) = delete;
 
-  // Guest → host.
-  void output(uint8_t ch);
+  // Guest → host. Without `show`, the byte only feeds --until and the
+  // prompt detection of --input (another part shows it).
+  void output(uint8_t ch, bool show = true);
   // Host → guest: takes the bytes ready now.
   bool take_input(std::string& out);
   // Blocks up to `ns` until input may be ready.

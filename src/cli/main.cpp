@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/console.h"
+#include "cli/run_machine.h"
 #include "frontend/disasm.h"
 #include "jit/jit.h"
 #include "monitor/elf_loader.h"
@@ -46,6 +47,24 @@ const char kUsage[] =
     "                         at the first difference (implies --deterministic)\n"
     "  --stats                print instruction count and speed on exit\n"
     "  --trace-exceptions N   print the first N exceptions (code, EPC, BadVAddr)\n"
+    "\n"
+    "\n"
+    "several VMs on one modelled NUMA machine (see docs/machine-config.md):\n"
+    "  --config FILE          machine description (TOML): nodes, memory, the VMs\n"
+    "  --vms N                N copies of the guest given by --kernel/--initrd/--mem\n"
+    "                         (default: the Debian image)\n"
+    "  --nodes N, --cpus-per-node N, --mem-per-node SIZE\n"
+    "                         the machine (default: sized to fit the VMs)\n"
+    "  --overcommit           allow more VM memory than the machine has\n"
+    "  --no-sharing           no content-based page sharing\n"
+    "  --scan-rate N          pages the sharing scan looks at per second\n"
+    "  --console NAME|all|none  which VM's console is on the terminal (default:\n"
+    "                         all, each line prefixed; input goes to the first)\n"
+    "  --console-dir DIR      per-VM console logs DIR/<name>.log (default disco-consoles)\n"
+    "  --stats[=text|json]    memory statistics at exit (text by default)\n"
+    "  --stats-file FILE      the same as JSON in FILE, at exit and on SIGUSR1\n"
+    "  --settle               before the exit statistics, scan until sharing settles\n"
+    "  (--until then waits until every VM's console has matched)\n"
     "\n"
     "The console is this terminal in raw mode; Ctrl-A x quits.\n";
 
@@ -129,6 +148,9 @@ int cmd_run(int argc, char** argv) {
   double timeout = 0;
   uint64_t max_insns = 0, trace_exceptions = 0;
   bool stats = false, lockstep = false;
+  disco::MachineRunOptions mopt;
+  bool machine_mode = false;
+  std::string stats_mode;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     std::string val;
@@ -192,10 +214,65 @@ int cmd_run(int argc, char** argv) {
       lockstep = true;
     } else if (a == "--stats") {
       stats = true;
+      stats_mode = has_val ? val : "text";
+      if (stats_mode != "text" && stats_mode != "json") return usage_error("--stats must be --stats, --stats=text or --stats=json");
+    } else if (a == "--config") {
+      if (!need(mopt.config)) return usage_error("--config needs a file");
+      machine_mode = true;
+    } else if (a == "--vms") {
+      uint64_t n;
+      if (!need(v) || !parse_u64(v, n) || n == 0 || n > 4096) return usage_error("--vms needs a count from 1 to 4096");
+      mopt.vms = static_cast<unsigned>(n);
+      machine_mode = true;
+    } else if (a == "--nodes" || a == "--cpus-per-node") {
+      uint64_t n;
+      if (!need(v) || !parse_u64(v, n) || n == 0 || n > 4096) return usage_error(a + " needs a count");
+      (a == "--nodes" ? mopt.nodes : mopt.cpus_per_node) = static_cast<unsigned>(n);
+      machine_mode = true;
+    } else if (a == "--mem-per-node") {
+      if (!need(v) || !disco::parse_size(v, mopt.mem_per_node) || mopt.mem_per_node == 0)
+        return usage_error("--mem-per-node needs a size such as 512M");
+      machine_mode = true;
+    } else if (a == "--overcommit") {
+      mopt.overcommit = machine_mode = true;
+    } else if (a == "--no-sharing") {
+      mopt.no_sharing = machine_mode = true;
+    } else if (a == "--scan-rate") {
+      if (!need(v) || !parse_u64(v, mopt.scan_rate) || mopt.scan_rate == 0)
+        return usage_error("--scan-rate needs a number of pages per second");
+      machine_mode = true;
+    } else if (a == "--console") {
+      if (!need(mopt.console) || mopt.console.empty()) return usage_error("--console needs a VM name, all or none");
+      machine_mode = true;
+    } else if (a == "--console-dir") {
+      if (!need(mopt.console_dir) || mopt.console_dir.empty()) return usage_error("--console-dir needs a folder");
+      machine_mode = true;
+    } else if (a == "--stats-file") {
+      if (!need(mopt.stats_file) || mopt.stats_file.empty()) return usage_error("--stats-file needs a file");
+      machine_mode = true;
+    } else if (a == "--settle") {
+      mopt.settle = machine_mode = true;
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
+  if (engine == "jit") cfg.engine = disco::VmConfig::Engine::Jit;
+  if (machine_mode) {
+    if (lockstep || reboot != "exit" || max_insns || trace_exceptions)
+      return usage_error("--lockstep, --reboot, --max-insns and --trace-exceptions work with one VM only");
+    if (!boot.initrd.empty() && boot.kernel.empty()) return usage_error("--initrd needs --kernel");
+    mopt.stats = stats ? stats_mode : "";
+    mopt.timeout = timeout;
+    mopt.until = copt.until;
+    mopt.input_file = copt.input_file;
+    mopt.kernel = boot.kernel;
+    mopt.initrd = boot.initrd;
+    mopt.append = append;
+    mopt.mem_bytes = cfg.mem_bytes;
+    mopt.vm = cfg;
+    return disco::run_machine(mopt, default_image);
+  }
+  if (stats_mode == "json") return usage_error("--stats=json needs a machine (--vms, --config)");
   if (boot.kernel.empty()) {
     if (!boot.initrd.empty()) return usage_error("--initrd needs --kernel");
     const std::string dir = default_image();
@@ -211,7 +288,6 @@ int cmd_run(int argc, char** argv) {
     std::random_device rd;
     boot.kaslr_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
-  if (engine == "jit") cfg.engine = disco::VmConfig::Engine::Jit;
   if (lockstep) {
     if (engine != "jit") return usage_error("--lockstep needs --engine jit");
     cfg.deterministic = true;

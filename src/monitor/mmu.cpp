@@ -112,6 +112,13 @@ void invalidate_tlb_entry(Cpu& c, const TlbEntry& e) {
   if (c.fetch_vpage != ~0ull && stale(c.fetch_vpage)) c.fetch_vpage = ~0ull;
 }
 
+void invalidate_host_page(Cpu& c, const uint8_t* host_page) {
+  const uintptr_t hp = reinterpret_cast<uintptr_t>(host_page);
+  for (auto* table : {c.stlb_load, c.stlb_store})
+    for (unsigned i = 0; i < kSoftTlbSize; ++i)
+      if (table[i].tag && (table[i].tag & ~kPageMask) + table[i].addend == hp) table[i].tag = 0;
+}
+
 void flush_store_entries(Cpu& c) {
   for (auto& e : c.stlb_store) e.tag = 0;
 }

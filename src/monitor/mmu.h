@@ -66,6 +66,10 @@ void flush_soft_tlb(Cpu& c);
 // was decoded from it, so stores must take the slow path).
 void flush_store_entries(Cpu& c);
 
+// Drops the load and store entries that point into host page `host_page`
+// (the monitor is remapping or write-protecting that machine page).
+void invalidate_host_page(Cpu& c, const uint8_t* host_page);
+
 // Drops the soft-TLB entries (and the fetch page) that guest TLB entry `e`
 // may have produced: same R and VPN2 under its page mask, any ASID.
 void invalidate_tlb_entry(Cpu& c, const TlbEntry& e);

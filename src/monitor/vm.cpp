@@ -14,12 +14,14 @@
 #include "frontend/disasm.h"
 #include "jit/jit.h"
 #include "monitor/elf_loader.h"
+#include "monitor/mmu.h"
 #include "monitor/state_diff.h"
 
 namespace disco {
 
-Vm::Vm(const VmConfig& cfg)
+Vm::Vm(const VmConfig& cfg, const VmPlacement& where)
     : cfg_(cfg),
+      where_(where),
       uart_([this](uint8_t ch) { if (cfg_.console_out) cfg_.console_out(ch); },
             [this](bool level) { cpu_->set_irq_line(board::kUartIrqLine, level); }),
       power_([this](PowerDevice::Request req, int status) {
@@ -32,10 +34,19 @@ Vm::Vm(const VmConfig& cfg)
     throw std::invalid_argument("guest memory size must be a multiple of 4 KiB between 16 MiB and 64 GiB");
   low_bytes_ = std::min(cfg.mem_bytes, board::kLowRamLimit);
   high_bytes_ = cfg.mem_bytes - low_bytes_;
-  // Untouched pages cost nothing on the host (MAP_NORESERVE, demand zero).
-  void* p = mmap(nullptr, cfg.mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::runtime_error("cannot reserve guest memory");
-  ram_ = static_cast<uint8_t*>(p);
+  if (!where_.memory) {
+    own_memory_ = std::make_unique<MachineMemory>(std::vector<uint64_t>{cfg.mem_bytes});
+    where_.memory = own_memory_.get();
+    where_.id = 0;
+    where_.home_node = 0;
+  }
+  mem_ = std::make_unique<GuestMemory>(*where_.memory, where_.id, where_.home_node, low_bytes_, high_bytes_,
+                                       board::kHighRamBase);
+  mem_->invalidate = [this](const uint8_t* host_page) { mem::invalidate_host_page(*cpu_, host_page); };
+  mem_->on_out_of_memory = [this] {
+    pending_exit_ = VmExit::OutOfMemory;
+    cpu_->events |= EV_STOP;
+  };
   mmio_.add(board::kPowerBase, 0x1000, &power_);
   mmio_.add(board::kUartBase, 0x1000, &uart_);
   mmio_.add(board::kRtcBase, 0x1000, &rtc_);
@@ -73,16 +84,10 @@ uint64_t Vm::guest_time_ns() const {
 
 Vm::~Vm() {
   jit_.reset();
-  if (ram_) munmap(ram_, cfg_.mem_bytes);
+  mem_.reset();  // before the machine memory it maps
 }
 
-uint8_t* Vm::ram_page(uint64_t paddr, bool) {
-  const uint64_t page = paddr & ~kPageMask;
-  if (page < low_bytes_) return ram_ + page;
-  if (page >= board::kHighRamBase && page - board::kHighRamBase < high_bytes_)
-    return ram_ + low_bytes_ + (page - board::kHighRamBase);
-  return nullptr;
-}
+uint8_t* Vm::ram_page(uint64_t paddr, bool for_write) { return mem_->page(paddr, for_write); }
 
 bool Vm::mmio_read(uint64_t paddr, unsigned size, uint64_t& value) { return mmio_.read(paddr, size, value); }
 bool Vm::mmio_write(uint64_t paddr, unsigned size, uint64_t value) { return mmio_.write(paddr, size, value); }
@@ -107,17 +112,75 @@ bool Vm::place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_s
   return true;
 }
 
-bool Vm::boot(const BootSpec& spec, std::string& error) {
-  std::vector<uint8_t> kernel, initrd;
+bool Vm::load_kernel(const BootSpec& spec, ElfImage& img, std::string& error) {
+  BootImageCache::Key key;
+  const bool cacheable =
+      where_.images && BootImageCache::key_for(spec.kernel, "kernel", 0, cfg_.big_endian, key);
+  if (cacheable) {
+    if (const BootImageCache::Entry* e = where_.images->map_into(key, *mem_)) {
+      img = e->elf;
+      return true;
+    }
+  }
+  std::vector<uint8_t> kernel;
   if (!read_file(spec.kernel, kernel, error)) return false;
-  if (!spec.initrd.empty() && !read_file(spec.initrd, initrd, error)) return false;
-  ElfImage img;
   if (!load_elf(kernel, [this](uint64_t pa) { return ram_page(pa, true); }, cfg_.big_endian, img, error)) {
     error = spec.kernel + ": " + error;
     return false;
   }
-  if (!place_boot_data(img.lowest_paddr, img.highest_paddr, initrd.size(), error)) return false;
-  for (size_t i = 0; i < initrd.size(); ++i) ram_page(initrd_paddr_ + i, true)[(initrd_paddr_ + i) & kPageMask] = initrd[i];
+  if (cacheable) {
+    BootImageCache::Entry meta;
+    meta.elf = img;
+    where_.images->publish(key, *mem_, img.lowest_paddr, img.highest_paddr, meta);
+  }
+  return true;
+}
+
+bool Vm::load_initrd(const BootSpec& spec, size_t& size, std::string& error) {
+  // The size decides the placement, which is part of the cache key.
+  BootImageCache::Key key;
+  std::vector<uint8_t> initrd;
+  const bool cacheable =
+      where_.images && BootImageCache::key_for(spec.initrd, "initrd", 0, cfg_.big_endian, key);
+  if (cacheable) {
+    size = key.size;
+  } else {
+    if (!read_file(spec.initrd, initrd, error)) return false;
+    size = initrd.size();
+  }
+  if (!place_boot_data(kernel_lo_, kernel_hi_, size, error)) return false;
+  if (cacheable) {
+    key.paddr = initrd_paddr_;
+    if (where_.images->map_into(key, *mem_)) return true;
+    if (!read_file(spec.initrd, initrd, error)) return false;
+    if (initrd.size() != size) {
+      error = spec.initrd + ": the file changed while it was being loaded";
+      return false;
+    }
+  }
+  for (size_t off = 0; off < size; off += kPageSize) {
+    uint8_t* page = ram_page(initrd_paddr_ + off, true);
+    std::memcpy(page, initrd.data() + off, std::min<size_t>(kPageSize, size - off));
+  }
+  if (cacheable) {
+    BootImageCache::Entry meta;
+    meta.bytes = size;
+    where_.images->publish(key, *mem_, initrd_paddr_, initrd_paddr_ + size, meta);
+  }
+  return true;
+}
+
+bool Vm::boot(const BootSpec& spec, std::string& error) {
+  ElfImage img;
+  if (!load_kernel(spec, img, error)) return false;
+  kernel_lo_ = img.lowest_paddr;
+  kernel_hi_ = img.highest_paddr;
+  size_t initrd_size = 0;
+  if (spec.initrd.empty()) {
+    if (!place_boot_data(kernel_lo_, kernel_hi_, 0, error)) return false;
+  } else if (!load_initrd(spec, initrd_size, error)) {
+    return false;
+  }
 
   BoardDescription b;
   b.memory.push_back({0, low_bytes_});
@@ -129,9 +192,9 @@ bool Vm::boot(const BootSpec& spec, std::string& error) {
   b.rtc_base = board::kRtcBase;
   b.rtc_irq = 2 + board::kRtcIrqLine;
   b.bootargs = spec.cmdline;
-  if (!initrd.empty()) {
+  if (initrd_size) {
     b.initrd_start = initrd_paddr_;
-    b.initrd_end = initrd_paddr_ + initrd.size();
+    b.initrd_end = initrd_paddr_ + initrd_size;
   }
   b.kaslr_seed = spec.kaslr_seed;
   const std::vector<uint8_t> dtb = build_board_fdt(b, error);
@@ -140,7 +203,8 @@ bool Vm::boot(const BootSpec& spec, std::string& error) {
     error = "device tree larger than its 64 KiB slot";
     return false;
   }
-  for (size_t i = 0; i < dtb.size(); ++i) ram_page(dtb_paddr_ + i, true)[(dtb_paddr_ + i) & kPageMask] = dtb[i];
+  for (size_t off = 0; off < dtb.size(); off += kPageSize)
+    std::memcpy(ram_page(dtb_paddr_ + off, true), dtb.data() + off, std::min<size_t>(kPageSize, dtb.size() - off));
 
   cpu_->reset();
   attach_engine();
@@ -159,6 +223,8 @@ VmExit Vm::run(const Limits& lim) {
   Cpu& c = *cpu_;
   // Cycles between host checks (input, timeouts, and with host time the timer).
   const uint64_t chunk = c.host_time ? 100'000 : 1u << 20;
+  const uint64_t slice_end = lim.slice_cycles ? c.s.cycles + lim.slice_cycles : ~0ull;
+  idle_ = false;
   for (;;) {
     uint64_t limit = c.s.cycles + chunk;
     if (lim.max_insns) {
@@ -180,6 +246,15 @@ VmExit Vm::run(const Limits& lim) {
     if (lim.poll_input) lim.poll_input(*this);
     c.update_timer();
     if (why == StopReason::Wait && !(c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM)) {
+      if (lim.yield_when_idle && (c.host_time || !(c.s.cp0.status & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq))))) {
+        // Sharing the thread: the machine sleeps when every VM idles.
+        const uint32_t im = c.s.cp0.status & cp0::Status_IM;
+        if (!(im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq))) &&
+            !(im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine))))
+          return VmExit::Halted;
+        idle_ = true;
+        return VmExit::Running;
+      }
       const uint32_t im = c.s.cp0.status & cp0::Status_IM;
       const bool timer_can_wake = im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq));
       const bool uart_can_wake = im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine));
@@ -216,10 +291,19 @@ VmExit Vm::run(const Limits& lim) {
       c.update_timer();
     }
     if (lim.should_stop && lim.should_stop()) return VmExit::Stopped;
+    if (c.s.cycles >= slice_end) return VmExit::Running;
     if (lim.timeout_seconds > 0 &&
         std::chrono::duration<double>(clock::now() - start).count() > lim.timeout_seconds)
       return VmExit::Timeout;
   }
+}
+
+uint64_t Vm::wake_in_ns() {
+  Cpu& c = *cpu_;
+  c.update_timer();
+  if (c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM) return 0;
+  if (!(c.s.cp0.status & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq)))) return ~0ull;
+  return c.host_time ? c.ns_until_timer() : 0;
 }
 
 void Vm::set_lockstep_reference(Vm* ref, uint64_t ram_check_cycles) {
@@ -253,11 +337,9 @@ bool Vm::lockstep_sync(uint64_t block_pc) {
   std::string diff = state_differences(d.s, r.s);
   if (diff.empty() && d.s.cycles >= next_ram_check_) {
     next_ram_check_ = d.s.cycles + ram_check_cycles_;
-    const uint64_t bytes = low_bytes_ + high_bytes_;
-    for (uint64_t off = 0; off < bytes; off += kPageSize) {
-      if (std::memcmp(ram_ + off, lockstep_ref_->ram_ + off, kPageSize) != 0) {
-        const uint64_t pa = off < low_bytes_ ? off : board::kHighRamBase + (off - low_bytes_);
-        diff += "  RAM page at physical " + hex64(pa) + " differs\n";
+    for (uint64_t g = 0; g < mem_->pages(); ++g) {
+      if (std::memcmp(mem_->peek(g), lockstep_ref_->mem_->peek(g), kPageSize) != 0) {
+        diff += "  RAM page at physical " + hex64(mem_->paddr_of(g)) + " differs\n";
         break;
       }
     }

@@ -12,7 +12,9 @@
 #include "devices/mmio.h"
 #include "devices/power.h"
 #include "devices/uart16550.h"
+#include "monitor/boot_images.h"
 #include "monitor/cpu.h"
+#include "monitor/guest_memory.h"
 #include "monitor/phys_bus.h"
 
 namespace disco {
@@ -58,11 +60,22 @@ struct BootSpec {
   uint64_t kaslr_seed = 0;
 };
 
-enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Diverged };
+// Where a VM lives on a machine shared with other VMs (Machine). Without
+// one, the VM gets a one-node machine memory of its own size.
+struct VmPlacement {
+  MachineMemory* memory = nullptr;
+  uint32_t id = 0;          // index of the VM on its machine
+  unsigned home_node = 0;   // where its pages are allocated first
+  BootImageCache* images = nullptr;  // shared boot images (optional)
+};
+
+// Running: a time slice ended (Limits::slice_cycles) or the VM is idle
+// (Limits::yield_when_idle); run() may be called again.
+enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Diverged, OutOfMemory };
 
 class Vm : public PhysBus {
  public:
-  explicit Vm(const VmConfig& cfg);
+  explicit Vm(const VmConfig& cfg, const VmPlacement& where = {});
   ~Vm() override;
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
@@ -84,10 +97,22 @@ class Vm : public PhysBus {
     // Idle: block up to `ns` for console input; true if input may be ready.
     // Null: the VM just sleeps.
     std::function<bool(uint64_t ns)> wait_input;
+    // Several VMs on one thread: return Running after this many cycles
+    // (0: run to the end) ...
+    uint64_t slice_cycles = 0;
+    // ... and, on host time, when the guest idles instead of sleeping
+    // (idle() is then true; wake_in_ns() says when it wants to run again).
+    bool yield_when_idle = false;
   };
   VmExit run(const Limits& limits);
 
   int exit_status() const { return exit_status_; }
+  // After run() returned Running because the guest idles: true, and the
+  // nanoseconds until its timer fires (0: an interrupt is pending already).
+  bool idle() const { return idle_; }
+  uint64_t wake_in_ns();
+  GuestMemory& memory() { return *mem_; }
+  uint64_t mem_bytes() const { return cfg_.mem_bytes; }
 
   // Lockstep: `ref` (an interpreter VM booted the same way, deterministic)
   // follows this VM block by block; run() stops with Diverged and a report
@@ -108,7 +133,12 @@ class Vm : public PhysBus {
 
  private:
   VmConfig cfg_;
-  uint8_t* ram_ = nullptr;
+  VmPlacement where_;
+  std::unique_ptr<MachineMemory> own_memory_;  // when not on a shared machine
+  std::unique_ptr<GuestMemory> mem_;
+  bool idle_ = false;
+  bool load_kernel(const BootSpec& spec, ElfImage& img, std::string& error);
+  bool load_initrd(const BootSpec& spec, size_t& size, std::string& error);
   uint64_t low_bytes_ = 0, high_bytes_ = 0;
   bool place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_size, std::string& error);
   uint64_t guest_time_ns() const;
@@ -118,6 +148,7 @@ class Vm : public PhysBus {
   PowerDevice power_;
   GoldfishRtc rtc_;
   uint64_t dtb_paddr_ = 0, initrd_paddr_ = 0;
+  uint64_t kernel_lo_ = 0, kernel_hi_ = 0;
   std::unique_ptr<Cpu> cpu_;
   std::unique_ptr<jit::Jit> jit_;
   void attach_engine();

@@ -1,0 +1,68 @@
+#include "cli/console_mux.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace disco {
+
+ConsoleMux::ConsoleMux(Console& term, const std::vector<std::string>& names, int shown, const std::string& dir,
+                       const std::string& until)
+    : term_(term), names_(names), shown_(shown), dir_(dir) {
+  if (!until.empty()) {
+    try {
+      until_re_ = std::regex(until, std::regex::extended);
+      has_until_ = true;
+    } catch (const std::regex_error&) {
+      throw std::runtime_error("--until: invalid regular expression '" + until + "'");
+    }
+  }
+  if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw std::runtime_error("--console-dir: cannot create " + dir + ": " + std::strerror(errno));
+  for (size_t i = 0; i < names.size(); ++i) {
+    FILE* f = std::fopen(log_path(i).c_str(), "w");
+    if (!f) {
+      for (FILE* g : logs_) std::fclose(g);
+      throw std::runtime_error("cannot write console log " + log_path(i) + ": " + std::strerror(errno));
+    }
+    logs_.push_back(f);
+  }
+  lines_.resize(names.size());
+  matched_.assign(names.size(), false);
+}
+
+ConsoleMux::~ConsoleMux() {
+  for (FILE* f : logs_) std::fclose(f);
+}
+
+void ConsoleMux::output(size_t vm, uint8_t ch) {
+  std::fputc(ch, logs_[vm]);
+  if (ch == '\n') std::fflush(logs_[vm]);
+  const bool input_side = static_cast<int>(vm) == input_vm();
+  // The attached VM goes through the terminal console unchanged (it also
+  // paces --input on its prompts); in "all" mode lines are prefixed here.
+  if (input_side) term_.output(ch, shown_ != kAll);
+  std::string& line = lines_[vm];
+  if (ch == '\n') {
+    if (shown_ == kAll) {
+      std::fprintf(stdout, "[%s] %s\n", names_[vm].c_str(), line.c_str());
+      std::fflush(stdout);
+    }
+    line.clear();
+    return;
+  }
+  if (ch == '\r') return;
+  if (line.size() < 4096) line += static_cast<char>(ch);
+  if (has_until_ && !matched_[vm] && std::regex_search(line, until_re_)) matched_[vm] = true;
+}
+
+void ConsoleMux::finish() {
+  if (shown_ != kAll) return;
+  for (size_t i = 0; i < lines_.size(); ++i)
+    if (!lines_[i].empty()) std::fprintf(stdout, "[%s] %s\n", names_[i].c_str(), lines_[i].c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace disco

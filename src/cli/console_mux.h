@@ -1,0 +1,49 @@
+// The consoles of several VMs: each VM's UART output goes to its own log
+// file (<dir>/<name>.log); one VM can be attached to the terminal (its
+// output shown as is, input typed into it), or all are shown at once, each
+// line prefixed with "[name] " (input then goes to the first VM).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "cli/console.h"
+
+namespace disco {
+
+class ConsoleMux {
+ public:
+  static constexpr int kAll = -1, kNone = -2;
+  // `shown`: a VM index, kAll or kNone. `until`: ERE that each VM's output
+  // must match before the run stops (empty: none). Throws
+  // std::runtime_error naming the folder or file that cannot be written.
+  ConsoleMux(Console& term, const std::vector<std::string>& names, int shown, const std::string& dir,
+             const std::string& until);
+  ~ConsoleMux();
+  ConsoleMux(const ConsoleMux&) = delete;
+  ConsoleMux& operator=(const ConsoleMux&) = delete;
+
+  void output(size_t vm, uint8_t ch);
+  // The VM that receives terminal input (-1: none).
+  int input_vm() const { return shown_ == kNone ? -1 : shown_ == kAll ? 0 : shown_; }
+  bool matched(size_t vm) const { return matched_[vm]; }
+  std::string log_path(size_t vm) const { return dir_ + "/" + names_[vm] + ".log"; }
+  // Ends partial lines on the terminal (at exit).
+  void finish();
+
+ private:
+  Console& term_;
+  std::vector<std::string> names_;
+  int shown_;
+  std::string dir_;
+  bool has_until_ = false;
+  std::regex until_re_;
+  std::vector<FILE*> logs_;
+  std::vector<std::string> lines_;
+  std::vector<bool> matched_;
+};
+
+}  // namespace disco

@@ -1,0 +1,196 @@
+#include "cli/run_machine.h"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <random>
+
+#include "cli/console.h"
+#include "cli/console_mux.h"
+#include "monitor/machine.h"
+
+namespace disco {
+
+namespace {
+
+volatile std::sig_atomic_t g_stats_requested = 0;
+void on_sigusr1(int) { g_stats_requested = 1; }
+
+bool write_text_file(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return false;
+  const bool ok = std::fputs(text.c_str(), f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "disco: %s\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
+  MachineSpec spec;
+  std::string err;
+  if (!opt.config.empty()) {
+    if (opt.vms) return fail("--vms and --config cannot be combined (the file lists the VMs)");
+    if (!opt.kernel.empty() || !opt.initrd.empty())
+      return fail("--kernel/--initrd and --config cannot be combined (the file names the images)");
+    if (!load_machine_toml(opt.config, spec, err)) return fail(err);
+  } else {
+    const unsigned n = opt.vms ? opt.vms : 1;
+    if (n > 4096) return fail("--vms: at most 4096 VMs");
+    for (unsigned i = 0; i < n; ++i) {
+      VmSpec v;
+      v.kernel = opt.kernel;
+      v.initrd = opt.initrd;
+      v.append = opt.append;
+      v.mem_bytes = opt.mem_bytes;
+      spec.vms.push_back(v);
+    }
+  }
+  if (opt.nodes) spec.nodes = opt.nodes;
+  if (opt.cpus_per_node) spec.cpus_per_node = opt.cpus_per_node;
+  if (opt.mem_per_node) spec.mem_per_node = opt.mem_per_node;
+  if (opt.overcommit) spec.overcommit = true;
+  if (opt.no_sharing) spec.sharing = false;
+  if (opt.scan_rate) spec.scan_pages_per_sec = opt.scan_rate;
+  for (VmSpec& v : spec.vms) {
+    if (!v.kernel.empty()) continue;
+    if (!v.initrd.empty()) return fail("a VM gives an initrd but no kernel");
+    const std::string dir = default_image();
+    if (dir.empty()) return 1;
+    v.kernel = dir + "/vmlinuz";
+    v.initrd = dir + "/initrd.gz";
+  }
+  if (!validate_machine(spec, err)) return fail(err);
+
+  std::vector<std::string> names;
+  int shown = spec.vms.size() == 1 ? 0 : ConsoleMux::kAll;
+  for (size_t i = 0; i < spec.vms.size(); ++i) {
+    names.push_back(spec.vms[i].name);
+    if (opt.console == spec.vms[i].name) shown = static_cast<int>(i);
+  }
+  if (opt.console == "all") shown = ConsoleMux::kAll;
+  else if (opt.console == "none") shown = ConsoleMux::kNone;
+  else if (!opt.console.empty() && (shown < 0 || names[static_cast<size_t>(shown)] != opt.console))
+    return fail("--console: no VM named '" + opt.console + "' (use a VM name, all or none)");
+
+  Console::Options copt;
+  copt.input_file = opt.input_file;
+  copt.interactive = shown != ConsoleMux::kNone;
+  std::unique_ptr<Console> term;
+  std::unique_ptr<ConsoleMux> mux;
+  try {
+    term = std::make_unique<Console>(copt);
+    mux = std::make_unique<ConsoleMux>(*term, names, shown, opt.console_dir, opt.until);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::unique_ptr<Machine> machine;
+  try {
+    machine = std::make_unique<Machine>(spec);
+  } catch (const std::exception& e) {
+    return fail(std::string("machine memory: ") + e.what());
+  }
+  // One KASLR seed for the machine: VMs booting the same kernel place it
+  // alike, so its relocated text is identical and can be shared.
+  uint64_t seed = 0x6469736330000001ull;
+  if (!opt.vm.deterministic) {
+    std::random_device rd;
+    seed = (static_cast<uint64_t>(rd()) << 32) | rd();
+  }
+  std::fprintf(stderr, "disco: machine of %u node(s) x %u CPU(s) x %llu MiB; %zu VM(s); consoles in %s/\n",
+               spec.nodes, spec.cpus_per_node, static_cast<unsigned long long>(spec.mem_per_node >> 20),
+               spec.vms.size(), opt.console_dir.c_str());
+  for (size_t i = 0; i < spec.vms.size(); ++i) {
+    const VmSpec& vs = spec.vms[i];
+    VmConfig c = opt.vm;
+    ConsoleMux* m = mux.get();
+    c.console_out = [m, i](uint8_t ch) { m->output(i, ch); };
+    BootSpec b;
+    b.kernel = vs.kernel;
+    b.initrd = vs.initrd;
+    b.cmdline = "console=ttyS0 earlycon" + (vs.append.empty() ? "" : " " + vs.append);
+    b.kaslr_seed = seed;
+    if (!machine->add_vm(c, b, err)) return fail(err);
+  }
+
+  auto emit_stats = [&](bool at_exit) {
+    if (!opt.stats_file.empty() && !write_text_file(opt.stats_file, machine->stats_json() + "\n"))
+      std::fprintf(stderr, "disco: --stats-file: cannot write %s\n", opt.stats_file.c_str());
+    if (!at_exit) return;
+    if (opt.stats == "json") std::fprintf(stderr, "%s\n", machine->stats_json().c_str());
+    else if (opt.stats == "text") std::fputs(machine->stats_text().c_str(), stderr);
+  };
+  std::signal(SIGUSR1, on_sigusr1);
+
+  int status = 0;
+  bool any_oom = false;
+  Machine::RunLimits lim;
+  lim.timeout_seconds = opt.timeout;
+  const bool has_until = !opt.until.empty();
+  lim.should_stop = [&] {
+    if (g_stats_requested) {
+      g_stats_requested = 0;
+      std::fprintf(stderr, "%s\n", machine->stats_json().c_str());
+      emit_stats(false);
+    }
+    if (term->quit_requested()) return true;
+    if (!has_until) return false;
+    for (size_t i = 0; i < machine->size(); ++i)
+      if (machine->exit_of(i) == VmExit::Running && !mux->matched(i)) return false;
+    return true;
+  };
+  const int input_vm = mux->input_vm();
+  if (term->has_input_source() && input_vm >= 0) {
+    lim.poll_input = [&](size_t i, Vm& v) {
+      if (static_cast<int>(i) != input_vm) return;
+      std::string in;
+      if (term->take_input(in))
+        for (char ch : in) v.uart().push_input(static_cast<uint8_t>(ch));
+    };
+    lim.wait_input = [&](uint64_t ns) { return term->wait_input(ns); };
+  }
+  lim.on_exit = [&](size_t i, VmExit why) {
+    Vm& v = machine->vm(i);
+    const std::string& name = machine->name(i);
+    switch (why) {
+      case VmExit::PowerOff:
+        std::fprintf(stderr, "disco: %s: powered off (status %d)\n", name.c_str(), v.exit_status());
+        if (v.exit_status() != 0 && status == 0) status = v.exit_status();
+        break;
+      case VmExit::OutOfMemory:
+        any_oom = true;
+        std::fprintf(stderr,
+                     "disco: %s: the machine is out of memory (%llu of %llu machine pages in use); "
+                     "this VM is stopped, the others go on\n",
+                     name.c_str(), static_cast<unsigned long long>(machine->memory().used_pages()),
+                     static_cast<unsigned long long>(machine->memory().total_pages()));
+        break;
+      default:
+        std::fprintf(stderr, "disco: %s: %s (pc %016llx)\n", name.c_str(), vm_exit_name(why),
+                     static_cast<unsigned long long>(v.cpu().s.pc));
+        break;
+    }
+  };
+  const Machine::End end = machine->run(lim);
+  mux->finish();
+  if (opt.settle) machine->settle_sharing();
+  emit_stats(true);
+  switch (end) {
+    case Machine::End::Timeout:
+      std::fprintf(stderr, "disco: timeout after %.1f s\n", opt.timeout);
+      return 124;
+    case Machine::End::Stopped:
+      if (term->quit_requested()) std::fprintf(stderr, "disco: quit\n");
+      return status;
+    case Machine::End::AllStopped:
+      break;
+  }
+  if (any_oom && status == 0) status = 1;
+  return status;
+}
+
+}  // namespace disco

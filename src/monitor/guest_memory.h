@@ -1,0 +1,75 @@
+// One VM's guest-physical memory: the pmap from guest page to machine page
+// (Disco's physical-to-machine map). Pages are mapped on first touch: a read
+// maps the machine's zero page, a write allocates a page on the VM's home
+// node. A write to a shared page gives the VM a private copy first
+// (copy-on-write), invisibly to the guest.
+//
+// Guest page index ("gpn" below): low RAM pages first, then the pages from
+// board::kHighRamBase up (see vm.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "monitor/machine_memory.h"
+
+namespace disco {
+
+class GuestMemory {
+ public:
+  GuestMemory(MachineMemory& mm, uint32_t vm_id, unsigned home_node, uint64_t low_bytes, uint64_t high_bytes,
+              uint64_t high_base);
+  ~GuestMemory();
+  GuestMemory(const GuestMemory&) = delete;
+  GuestMemory& operator=(const GuestMemory&) = delete;
+
+  // Guest page index of `paddr`, or -1 when it is not RAM.
+  int64_t index_of(uint64_t paddr) const;
+  uint64_t paddr_of(uint64_t gpn) const;
+  uint64_t pages() const { return pmap_.size(); }
+
+  // Host address of the page (PhysBus::ram_page's contract); null if not RAM.
+  uint8_t* page(uint64_t paddr, bool for_write);
+  // The page's contents without mapping anything (zeros when untouched).
+  const uint8_t* peek(uint64_t gpn) const;
+
+  // Called with a host page address whose soft-TLB entries this VM's
+  // processors must drop (the page is being replaced or write-protected).
+  std::function<void(const uint8_t* host_page)> invalidate;
+  // Called once when a write finds the machine out of pages; the VM must stop.
+  std::function<void()> on_out_of_memory;
+
+  // For the sharing scanner and the image cache.
+  MPage at(uint64_t gpn) const { return pmap_[gpn]; }
+  // Points guest page `gpn` at `to` (already referenced by the caller for
+  // this mapping), dropping the old mapping and this VM's soft-TLB entries.
+  void remap(uint64_t gpn, MPage to);
+  MachineMemory& machine() { return mm_; }
+  uint32_t vm_id() const { return vm_; }
+  unsigned home_node() const { return home_; }
+
+  struct Stats {
+    uint64_t touched = 0;        // guest pages mapped (read or written)
+    uint64_t private_pages = 0;  // mapped to a page only this VM maps
+    uint64_t shared = 0;         // mapped to a page other mappers share (zero page included)
+    uint64_t zero = 0;           // mapped to the zero page
+    uint64_t remote = 0;         // private pages on another node than home
+    uint64_t cow_breaks = 0;
+  };
+  Stats stats() const;
+  bool out_of_memory() const { return oom_; }
+
+ private:
+  MachineMemory& mm_;
+  uint32_t vm_;
+  unsigned home_;
+  uint64_t low_pages_, high_base_;
+  std::vector<MPage> pmap_;
+  uint64_t cow_breaks_ = 0;
+  bool oom_ = false;
+  // Where writes go after the machine ran out of pages (the VM is stopping).
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace disco

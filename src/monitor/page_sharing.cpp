@@ -1,0 +1,85 @@
+#include "monitor/page_sharing.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace disco {
+
+void PageSharing::add(GuestMemory* gm) {
+  if (vms_.size() <= gm->vm_id()) vms_.resize(gm->vm_id() + 1, nullptr);
+  vms_[gm->vm_id()] = gm;
+  zero_hash_ = XXH3_64bits(mm_.host(mm_.zero_page()), kPageSize);
+}
+
+void PageSharing::remove(GuestMemory* gm) {
+  if (gm->vm_id() < vms_.size()) vms_[gm->vm_id()] = nullptr;
+}
+
+void PageSharing::scan(uint64_t budget) {
+  if (vms_.empty()) return;
+  // Untouched and already-shared pages cost a look only: they do not count
+  // against the budget, but bound the walk so one call stays short.
+  uint64_t looks = budget * 16 + 1024;
+  uint64_t idle_steps = 0;  // guards against a machine with no VM memory
+  while (budget > 0 && looks > 0 && idle_steps <= vms_.size()) {
+    GuestMemory* gm = cur_vm_ < vms_.size() ? vms_[cur_vm_] : nullptr;
+    if (!gm || cur_gpn_ >= gm->pages()) {
+      cur_gpn_ = 0;
+      if (++cur_vm_ >= vms_.size()) {
+        cur_vm_ = 0;
+        ++stats_.passes;
+        stats_.merges_last_pass = merges_this_pass_;
+        merges_this_pass_ = 0;
+      }
+      ++idle_steps;
+      continue;
+    }
+    idle_steps = 0;
+    --looks;
+    if (scan_one(*gm, cur_gpn_++)) --budget;
+  }
+}
+
+// Makes a private page read-only for its owner: its stores must now go
+// through the monitor, which copies the page first.
+void PageSharing::write_protect(MPage p) {
+  for (const PageMapper& who : mm_.mappers(p))
+    if (who.vm < vms_.size() && vms_[who.vm] && vms_[who.vm]->invalidate) vms_[who.vm]->invalidate(mm_.host(p));
+}
+
+bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
+  const MPage m = gm.at(gpn);
+  if (m == kNoPage || !mm_.writable_in_place(m)) return false;  // untouched or already shared
+  ++stats_.pages_scanned;
+  const uint8_t* data = mm_.host(m);
+  const uint64_t h = XXH3_64bits(data, kPageSize);
+  const PageMapper me{gm.vm_id(), static_cast<uint32_t>(gpn)};
+  if (h == zero_hash_ && std::memcmp(data, mm_.host(mm_.zero_page()), kPageSize) == 0) {
+    mm_.map(mm_.zero_page(), me);
+    gm.remap(gpn, mm_.zero_page());
+    ++stats_.merges;
+    ++stats_.zero_merges;
+    ++merges_this_pass_;
+    return true;
+  }
+  auto it = seen_.find(h);
+  if (it == seen_.end()) {
+    seen_.emplace(h, m);
+    return true;
+  }
+  const MPage c = it->second;
+  if (c == m) return true;
+  if (mm_.refs(c) == 0 || std::memcmp(mm_.host(c), data, kPageSize) != 0) {
+    it->second = m;  // the candidate changed or was freed: this page replaces it
+    return true;
+  }
+  if (mm_.writable_in_place(c)) write_protect(c);
+  mm_.map(c, me);
+  gm.remap(gpn, c);
+  ++stats_.merges;
+  ++merges_this_pass_;
+  return true;
+}
+
+}  // namespace disco

@@ -1,0 +1,56 @@
+// Content-based page sharing across VMs (as in Disco's and ESX's
+// transparent sharing): a background scan walks every VM's pmap, hashes
+// private pages, and when a page equals one seen before (hash, then a full
+// compare) maps both guest pages to one machine page, copy-on-write, and
+// frees the other. Pages of zeros are mapped to the machine's zero page.
+//
+// The scan runs on the monitor thread between VM time slices, so no guest
+// instruction runs while a mapping changes; the soft-TLB entries of every
+// affected VM are dropped before it runs again.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "monitor/guest_memory.h"
+
+namespace disco {
+
+class PageSharing {
+ public:
+  explicit PageSharing(MachineMemory& mm) : mm_(mm) {}
+
+  // VMs take part from when they are added; vm_id() must be their index here.
+  void add(GuestMemory* gm);
+  void remove(GuestMemory* gm);
+
+  // Scans up to `budget` guest pages, continuing where the last call stopped.
+  void scan(uint64_t budget);
+
+  struct Stats {
+    uint64_t pages_scanned = 0;
+    uint64_t merges = 0;       // guest pages remapped onto an equal page
+    uint64_t zero_merges = 0;  // ... of which onto the zero page
+    uint64_t passes = 0;       // complete passes over every VM's memory
+    uint64_t merges_last_pass = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  bool scan_one(GuestMemory& gm, uint64_t gpn);  // false: nothing to look at
+  void write_protect(MPage p);
+
+  MachineMemory& mm_;
+  std::vector<GuestMemory*> vms_;  // by vm_id; null once removed
+  size_t cur_vm_ = 0;
+  uint64_t cur_gpn_ = 0;
+  uint64_t merges_this_pass_ = 0;
+  // Content hash -> a page that had it when hashed (it may have changed since:
+  // a candidate is always compared in full before sharing).
+  std::unordered_map<uint64_t, MPage> seen_;
+  uint64_t zero_hash_ = 0;
+  Stats stats_;
+};
+
+}  // namespace disco
