@@ -64,6 +64,8 @@ const char kUsage[] =
     "  --stats[=text|json]    memory statistics at exit (text by default)\n"
     "  --stats-file FILE      the same as JSON in FILE, at exit and on SIGUSR1\n"
     "  --settle               before the exit statistics, scan until sharing settles\n"
+    "  --kaslr                keep Linux KASLR (by default VMs that share pages boot\n"
+    "                         with nokaslr, so their kernel text is identical)\n"
     "  (--until then waits until every VM's console has matched)\n"
     "\n"
     "The console is this terminal in raw mode; Ctrl-A x quits.\n";
@@ -250,6 +252,8 @@ int cmd_run(int argc, char** argv) {
     } else if (a == "--stats-file") {
       if (!need(mopt.stats_file) || mopt.stats_file.empty()) return usage_error("--stats-file needs a file");
       machine_mode = true;
+    } else if (a == "--kaslr") {
+      mopt.kaslr = machine_mode = true;
     } else if (a == "--settle") {
       mopt.settle = machine_mode = true;
     } else {

@@ -101,9 +101,10 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     std::random_device rd;
     seed = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
-  std::fprintf(stderr, "disco: machine of %u node(s) x %u CPU(s) x %llu MiB; %zu VM(s); consoles in %s/\n",
+  std::fprintf(stderr, "disco: machine of %u node(s) x %u CPU(s) x %llu MiB; %zu VM(s); sharing %s%s; consoles in %s/\n",
                spec.nodes, spec.cpus_per_node, static_cast<unsigned long long>(spec.mem_per_node >> 20),
-               spec.vms.size(), opt.console_dir.c_str());
+               spec.vms.size(), spec.sharing ? "on" : "off", spec.sharing && !opt.kaslr ? " (nokaslr)" : "",
+               opt.console_dir.c_str());
   for (size_t i = 0; i < spec.vms.size(); ++i) {
     const VmSpec& vs = spec.vms[i];
     VmConfig c = opt.vm;
@@ -113,6 +114,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     b.kernel = vs.kernel;
     b.initrd = vs.initrd;
     b.cmdline = "console=ttyS0 earlycon" + (vs.append.empty() ? "" : " " + vs.append);
+    if (spec.sharing && !opt.kaslr) b.cmdline += " nokaslr";
     b.kaslr_seed = seed;
     if (!machine->add_vm(c, b, err)) return fail(err);
   }

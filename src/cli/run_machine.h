@@ -23,6 +23,10 @@ struct MachineRunOptions {
   std::string stats;           // "", "text" or "json"
   std::string stats_file;      // JSON written here at exit and on SIGUSR1
   bool settle = false;         // let sharing settle before exit statistics
+  // Linux KASLR mixes the boot-time Count into the kernel's placement, so
+  // every VM would relocate its kernel differently and share none of its
+  // text. Unless --kaslr, the VMs get "nokaslr" (with sharing on).
+  bool kaslr = false;
   double timeout = 0;
   std::string until, input_file;
   // The guest for --vms copies (empty kernel: the default image).

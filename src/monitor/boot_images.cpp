@@ -54,6 +54,24 @@ void BootImageCache::publish(const Key& key, GuestMemory& gm, uint64_t lo, uint6
   entries_.emplace(key, std::move(e));
 }
 
+uint64_t BootImageCache::trim() {
+  uint64_t released = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    bool orphan = false;
+    for (auto& [pa, m] : it->second.pages) orphan |= mm_.refs(m) == 1;
+    if (!orphan) {
+      ++it;
+      continue;
+    }
+    for (auto& [pa, m] : it->second.pages) {
+      released += mm_.refs(m) == 1;
+      mm_.unmap(m, {kImageHolder, static_cast<uint32_t>(pa / kPageSize)});
+    }
+    it = entries_.erase(it);
+  }
+  return released;
+}
+
 uint64_t BootImageCache::pinned_pages() const {
   uint64_t n = 0;
   for (auto& [k, e] : entries_) n += e.pages.size();

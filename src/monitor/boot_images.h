@@ -45,6 +45,11 @@ class BootImageCache {
   // Pins the pages `gm` holds in [lo, hi) as the image for `key`.
   void publish(const Key& key, GuestMemory& gm, uint64_t lo, uint64_t hi, const Entry& meta);
 
+  // Drops the images some of whose pages no VM maps any more (every VM
+  // wrote over them): they only cost memory now, and a later VM that boots
+  // the file loads it again. Returns the machine pages released.
+  uint64_t trim();
+
   uint64_t pinned_pages() const;
   uint64_t hits() const { return hits_; }
 

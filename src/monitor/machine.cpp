@@ -89,7 +89,12 @@ bool Machine::add_vm(const VmConfig& cfg, const BootSpec& boot, std::string& err
   where.memory = mm_.get();
   where.id = static_cast<uint32_t>(i);
   where.home_node = vs.home_node < 0 ? 0 : static_cast<unsigned>(vs.home_node);
-  where.images = images_.get();
+  where.images = spec_.sharing ? images_.get() : nullptr;
+  if (vs.vcpus != 1) {
+    error = vs.name + ": vcpus = " + std::to_string(vs.vcpus) +
+            ": SMP guests are not supported yet (one vCPU per VM)";
+    return false;
+  }
   VmConfig c = cfg;
   c.mem_bytes = vs.mem_bytes;
   try {
@@ -149,6 +154,7 @@ Machine::End Machine::run(const RunLimits& lim) {
       const uint64_t budget = static_cast<uint64_t>(dt * static_cast<double>(spec_.scan_pages_per_sec));
       if (budget > 0) {
         sharing_.scan(budget);
+        images_->trim();
         last_scan = now;
       }
     }
@@ -165,6 +171,7 @@ Machine::End Machine::run(const RunLimits& lim) {
 
 void Machine::settle_sharing(unsigned max_passes) {
   if (!spec_.sharing) return;
+  images_->trim();
   const uint64_t start = sharing_.stats().passes;
   while (sharing_.stats().passes < start + max_passes) {
     const uint64_t before = sharing_.stats().passes;

@@ -383,25 +383,25 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
 
   for (size_t i = 0; i < spec.vms.size(); ++i) {
     VmSpec& vm = spec.vms[i];
-    if (vm.home_node == -1) vm.home_node = static_cast<int>(i % spec.nodes);
-    if (vm.home_node < 0 || static_cast<unsigned>(vm.home_node) >= spec.nodes) {
+    if (vm.home_node == -1) vm.home_node = static_cast<int>(i % nodes);
+    if (vm.home_node < 0 || static_cast<unsigned>(vm.home_node) >= nodes) {
+      const std::string range = nodes == 1 ? " node (0)" : " nodes (0.." + std::to_string(nodes - 1) + ")";
       error = "vm " + vm.name + ": home_node = " + std::to_string(vm.home_node) + ": the machine has " +
-              std::to_string(spec.nodes) + (spec.nodes == 1 ? " node (0)" : " nodes (0.." +
-              std::to_string(spec.nodes - 1) + ")");
+              std::to_string(nodes) + range;
       return false;
     }
   }
-  const uint64_t cpus = static_cast<uint64_t>(spec.nodes) * spec.cpus_per_node;
+  const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
   if (vcpus > cpus) {
     error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " +
             std::to_string(cpus) + " processors (" + std::to_string(nodes) + " nodes x " +
             std::to_string(spec.cpus_per_node) + ")";
     return false;
   }
-  const unsigned __int128 have = static_cast<unsigned __int128>(spec.nodes) * spec.mem_per_node;
+  const unsigned __int128 have = static_cast<unsigned __int128>(nodes) * spec.mem_per_node;
   if (!spec.overcommit && mem > have) {
     error = "the VMs ask for " + mib(mem) + " of memory but the machine has " +
-            mib(static_cast<uint64_t>(have)) + " (" + std::to_string(spec.nodes) + " nodes x " +
+            mib(static_cast<uint64_t>(have)) + " (" + std::to_string(nodes) + " nodes x " +
             mib(spec.mem_per_node) + "); set overcommit = true (or --overcommit) to rely on page sharing";
     return false;
   }
