@@ -252,6 +252,37 @@ def negative_tests(disco, elf, tmp):
             ["vCPUs"])
 
 
+def out_of_memory(disco, elf, tmp):
+    """An over-committed machine that truly runs out of pages: the VMs whose
+    writes find none stop with a message; the one that already has its
+    memory finishes its walk and powers off cleanly."""
+    print("== over-committed machine runs out of pages", flush=True)
+    work = os.path.join(tmp, "oom")
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs)
+    cfg = write_config(os.path.join(work, "machine.toml"),
+                       {"nodes": "1", "mem_per_node": toml_str("64M"), "overcommit": "true"},
+                       {"enabled": "false"},
+                       [{"name": "small", "kernel": elf, "append": "walkid=3", "mem": "16M"},
+                        {"name": "big1", "kernel": elf, "append": "walkid=1", "mem": "48M"},
+                        {"name": "big2", "kernel": elf, "append": "walkid=2", "mem": "48M"}])
+    rc, out, err = run_disco(disco, ["--config", cfg, "--console", "none", "--console-dir", logs,
+                                     "--timeout", "60", "--deterministic"], RUN_TIMEOUT)
+    stopped = [l for l in err.splitlines() if "out of memory" in l and "the others go on" in l]
+    with open(os.path.join(logs, "small.log"), errors="replace") as f:
+        small = f.read()
+    if rc != 1:
+        fail("oom: exit status %s (expected 1: a VM was stopped)" % rc)
+    elif not stopped:
+        fail("oom: no 'out of memory ... the others go on' message")
+    elif "PHYSWALK id=3 ram_pages=4096 foreign=0 corrupt=0" not in small:
+        fail("oom: the VM that had its memory did not finish its walk")
+    else:
+        ok("oom: %d VM(s) stopped (%s); 'small' finished its walk" % (len(stopped), stopped[0]))
+        return
+    show_tail("disco stderr", err)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("disco")
@@ -273,6 +304,7 @@ def main():
             isolation_run(disco, elf, tmp, engine)
         if not a.skip_negative:
             negative_tests(disco, elf, tmp)
+            out_of_memory(disco, elf, tmp)
     finally:
         if a.keep or failures:
             print("files kept in " + tmp)
