@@ -64,9 +64,10 @@ const char kUsage[] =
     "  --stats[=text|json]    memory statistics at exit (text by default)\n"
     "  --stats-file FILE      the same as JSON in FILE, at exit and on SIGUSR1\n"
     "  --settle               before the exit statistics, scan until sharing settles\n"
-    "  --kaslr                keep Linux KASLR (by default VMs that share pages boot\n"
+    "  --kaslr                keep Linux KASLR (by default the VMs of a machine boot\n"
     "                         with nokaslr, so their kernel text is identical)\n"
-    "  (--until then waits until every VM's console has matched)\n"
+    "  (--until then waits until every VM's console has matched, or with\n"
+    "  --console NAME, that VM's)\n"
     "\n"
     "The console is this terminal in raw mode; Ctrl-A x quits.\n";
 

@@ -103,7 +103,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   }
   std::fprintf(stderr, "disco: machine of %u node(s) x %u CPU(s) x %llu MiB; %zu VM(s); sharing %s%s; consoles in %s/\n",
                spec.nodes, spec.cpus_per_node, static_cast<unsigned long long>(spec.mem_per_node >> 20),
-               spec.vms.size(), spec.sharing ? "on" : "off", spec.sharing && !opt.kaslr ? " (nokaslr)" : "",
+               spec.vms.size(), spec.sharing ? "on" : "off", opt.kaslr ? "" : ", nokaslr",
                opt.console_dir.c_str());
   for (size_t i = 0; i < spec.vms.size(); ++i) {
     const VmSpec& vs = spec.vms[i];
@@ -114,7 +114,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     b.kernel = vs.kernel;
     b.initrd = vs.initrd;
     b.cmdline = "console=ttyS0 earlycon" + (vs.append.empty() ? "" : " " + vs.append);
-    if (spec.sharing && !opt.kaslr) b.cmdline += " nokaslr";
+    if (!opt.kaslr) b.cmdline += " nokaslr";
     b.kaslr_seed = seed;
     if (!machine->add_vm(c, b, err)) return fail(err);
   }
@@ -141,6 +141,8 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     }
     if (term->quit_requested()) return true;
     if (!has_until) return false;
+    // Watching one VM's console: --until is about that console.
+    if (shown >= 0) return mux->matched(static_cast<size_t>(shown));
     for (size_t i = 0; i < machine->size(); ++i)
       if (machine->exit_of(i) == VmExit::Running && !mux->matched(i)) return false;
     return true;

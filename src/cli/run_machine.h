@@ -25,7 +25,8 @@ struct MachineRunOptions {
   bool settle = false;         // let sharing settle before exit statistics
   // Linux KASLR mixes the boot-time Count into the kernel's placement, so
   // every VM would relocate its kernel differently and share none of its
-  // text. Unless --kaslr, the VMs get "nokaslr" (with sharing on).
+  // text. Unless --kaslr, the VMs get "nokaslr" (with sharing on or off,
+  // so that both boot the same guest).
   bool kaslr = false;
   double timeout = 0;
   std::string until, input_file;

@@ -62,3 +62,69 @@ TEST(Cli, UnknownOptionsAndCommandsAreErrors) {
 }
 
 }  // namespace
+
+// Several VMs on one machine (--vms): per-VM console logs, the terminal
+// view (all prefixed, or one VM), statistics, and option errors.
+#ifdef HELLO_ELF
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(CliMachine, AllConsolesArePrefixedAndLogged) {
+  const std::string dir = testing::TempDir() + "/consoles-all";
+  auto r = run(std::string("run --vms 2 --deterministic --kernel ") + HELLO_ELF + " --console-dir " + dir +
+               " --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count(r.output, "[vm0] hello from disco guest"), 1u) << r.output;
+  EXPECT_EQ(count(r.output, "[vm1] hello from disco guest"), 1u) << r.output;
+  EXPECT_NE(r.output.find("vm0: powered off (status 0)"), std::string::npos) << r.output;
+  for (const char* vm : {"vm0", "vm1"}) {
+    const std::string log = slurp(dir + "/" + vm + ".log");
+    EXPECT_EQ(count(log, "hello from disco guest"), 1u) << vm << ":\n" << log;
+    EXPECT_EQ(log.find("[vm"), std::string::npos) << "logs are not prefixed:\n" << log;
+  }
+}
+
+TEST(CliMachine, OneAttachedConsoleShowsOnlyThatVm) {
+  const std::string dir = testing::TempDir() + "/consoles-one";
+  auto r = run(std::string("run --vms 3 --deterministic --kernel ") + HELLO_ELF + " --console vm2 --console-dir " +
+               dir + " --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count(r.output, "hello from disco guest"), 1u) << r.output;
+  EXPECT_EQ(r.output.find("[vm"), std::string::npos) << r.output;
+  EXPECT_EQ(count(slurp(dir + "/vm0.log"), "hello from disco guest"), 1u);
+}
+
+TEST(CliMachine, StatsJsonDescribesMachineAndVms) {
+  auto r = run(std::string("run --vms 2 --deterministic --kernel ") + HELLO_ELF + " --console none --console-dir " +
+               testing::TempDir() + "/consoles-json --stats=json --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* key : {"{\"machine\": {", "\"machine_pages_used\": ", "\"image_cache_hits\": 1",
+                          "\"vms\": [", "\"name\": \"vm1\"", "\"state\": \"powered-off\"", "\"guest_pages_touched\": "})
+    EXPECT_NE(r.output.find(key), std::string::npos) << key << " in\n" << r.output;
+}
+
+TEST(CliMachine, BadMachineOptionsAreErrors) {
+  const std::string k = std::string(" --kernel ") + HELLO_ELF;
+  auto r = run("run --vms 2 --console vm7" + k);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("vm7"), std::string::npos) << r.output;
+  EXPECT_EQ(run("run --vms 0" + k).status, 2);
+  EXPECT_EQ(run("run --vms 2 --config /nonexistent.toml").status, 2);
+  EXPECT_EQ(run("run --stats=json" + k).status, 2);
+  r = run("run --vms 2 --nodes 1 --mem-per-node 64M --mem 48M" + k);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("overcommit"), std::string::npos) << r.output;
+  r = run("run --vms 2 --lockstep --engine jit" + k);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("one VM"), std::string::npos) << r.output;
+}
+#endif
