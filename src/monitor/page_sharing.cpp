@@ -17,7 +17,10 @@ void PageSharing::remove(GuestMemory* gm) {
 }
 
 void PageSharing::scan(uint64_t budget) {
-  if (vms_.empty()) return;
+  if (vms_.empty()) {
+    ++stats_.passes;  // a pass over no memory is complete at once
+    return;
+  }
   // Untouched and already-shared pages cost a look only: they do not count
   // against the budget, but bound the walk so one call stays short.
   uint64_t looks = budget * 16 + 1024;
@@ -29,6 +32,9 @@ void PageSharing::scan(uint64_t budget) {
       if (++cur_vm_ >= vms_.size()) {
         cur_vm_ = 0;
         ++stats_.passes;
+        // Each pass rehashes every private page, so equal pages meet within
+        // one pass; starting afresh bounds the table by the private pages.
+        seen_.clear();
         stats_.merges_last_pass = merges_this_pass_;
         merges_this_pass_ = 0;
       }

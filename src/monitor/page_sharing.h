@@ -46,8 +46,8 @@ class PageSharing {
   size_t cur_vm_ = 0;
   uint64_t cur_gpn_ = 0;
   uint64_t merges_this_pass_ = 0;
-  // Content hash -> a page that had it when hashed (it may have changed since:
-  // a candidate is always compared in full before sharing).
+  // Content hash -> a page that had it when hashed in this pass (it may have
+  // changed since: a candidate is always compared in full before sharing).
   std::unordered_map<uint64_t, MPage> seen_;
   uint64_t zero_hash_ = 0;
   Stats stats_;
