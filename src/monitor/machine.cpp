@@ -198,7 +198,8 @@ std::string Machine::stats_json() {
         .num("shared_pages", s.shared)
         .num("zero_pages", s.zero)
         .num("remote_pages", s.remote)
-        .num("cow_breaks", s.cow_breaks);
+        .num("cow_breaks", s.cow_breaks)
+        .num("pages_scanned", sharing_.scanned_of(static_cast<uint32_t>(i)));
     vms += (i ? ", " : "") + o.done();
   }
   vms += "]";

@@ -9,6 +9,7 @@ namespace disco {
 void PageSharing::add(GuestMemory* gm) {
   if (vms_.size() <= gm->vm_id()) vms_.resize(gm->vm_id() + 1, nullptr);
   vms_[gm->vm_id()] = gm;
+  if (scanned_.size() <= gm->vm_id()) scanned_.resize(gm->vm_id() + 1, 0);
   zero_hash_ = XXH3_64bits(mm_.host(mm_.zero_page()), kPageSize);
 }
 
@@ -58,6 +59,7 @@ bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
   const MPage m = gm.at(gpn);
   if (m == kNoPage || !mm_.writable_in_place(m)) return false;  // untouched or already shared
   ++stats_.pages_scanned;
+  ++scanned_[gm.vm_id()];
   const uint8_t* data = mm_.host(m);
   const uint64_t h = XXH3_64bits(data, kPageSize);
   const PageMapper me{gm.vm_id(), static_cast<uint32_t>(gpn)};

@@ -36,6 +36,8 @@ class PageSharing {
     uint64_t merges_last_pass = 0;
   };
   const Stats& stats() const { return stats_; }
+  // Pages of VM `vm_id` hashed so far.
+  uint64_t scanned_of(uint32_t vm_id) const { return vm_id < scanned_.size() ? scanned_[vm_id] : 0; }
 
  private:
   bool scan_one(GuestMemory& gm, uint64_t gpn);  // false: nothing to look at
@@ -51,6 +53,7 @@ class PageSharing {
   std::unordered_map<uint64_t, MPage> seen_;
   uint64_t zero_hash_ = 0;
   Stats stats_;
+  std::vector<uint64_t> scanned_;  // by vm_id
 };
 
 }  // namespace disco
