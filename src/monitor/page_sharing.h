@@ -36,6 +36,8 @@ class PageSharing {
     uint64_t merges_last_pass = 0;
   };
   const Stats& stats() const { return stats_; }
+  // Entries in the table of hashes (bounded by the private pages).
+  size_t table_size() const { return seen_.size(); }
   // Pages of VM `vm_id` hashed so far.
   uint64_t scanned_of(uint32_t vm_id) const { return vm_id < scanned_.size() ? scanned_[vm_id] : 0; }
 
