@@ -112,6 +112,24 @@ TEST(CliMachine, StatsJsonDescribesMachineAndVms) {
     EXPECT_NE(r.output.find(key), std::string::npos) << key << " in\n" << r.output;
 }
 
+TEST(CliMachine, VmsAreSpreadOverNodesAndAllocateLocally) {
+  auto r = run(std::string("run --vms 4 --nodes 2 --cpus-per-node 2 --mem-per-node 128M --mem 64M --deterministic") +
+               " --kernel " + HELLO_ELF + " --console none --console-dir " + testing::TempDir() +
+               "/consoles-numa --stats=json --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"nodes\": 2"), std::string::npos) << r.output;
+  // Round robin: vm0 and vm2 on node 0, vm1 and vm3 on node 1, every page local.
+  for (const char* k : {"\"name\": \"vm1\", \"home_node\": 1", "\"name\": \"vm2\", \"home_node\": 0"})
+    EXPECT_NE(r.output.find(k), std::string::npos) << k << " in\n" << r.output;
+  EXPECT_EQ(count(r.output, "\"remote_pages\": 0,"), 4u) << r.output;
+  const size_t at = r.output.find("\"node_pages_used\": [");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  unsigned long n0 = 0, n1 = 0;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + at, "\"node_pages_used\": [%lu, %lu]", &n0, &n1), 2) << r.output;
+  EXPECT_GT(n0, 0u);
+  EXPECT_GT(n1, 0u);
+}
+
 TEST(CliMachine, BadMachineOptionsAreErrors) {
   const std::string k = std::string(" --kernel ") + HELLO_ELF;
   auto r = run("run --vms 2 --console vm7" + k);
