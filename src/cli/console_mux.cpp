@@ -21,6 +21,9 @@ ConsoleMux::ConsoleMux(Console& term, const std::vector<std::string>& names, int
   }
   if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     throw std::runtime_error("--console-dir: cannot create " + dir + ": " + std::strerror(errno));
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw std::runtime_error("--console-dir: " + dir + " exists and is not a folder");
   for (size_t i = 0; i < names.size(); ++i) {
     FILE* f = std::fopen(log_path(i).c_str(), "w");
     if (!f) {
