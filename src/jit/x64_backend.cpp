@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 
 #include "interp/interpreter.h"
 #include "jit/backend.h"
@@ -30,7 +31,7 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store, stop_at, chain_slot;
+      stlb_store, stlb_fetch, stop_at, chain_slot, status;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -41,7 +42,8 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
-                 off(&c.jit_stop_at),     off(&c.jit_chain_slot)};
+                 off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_slot),
+                 off(&c.s.cp0.status)};
 }
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
@@ -55,8 +57,9 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
-          DecodedInsn* args, ChainSlot* slots)
-      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots) {}
+          DecodedInsn* args, ChainSlot* slots, const JumpCacheEntry* jump_cache)
+      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
+        jump_cache_(jump_cache) {}
 
   unsigned inlined = 0;
   unsigned slot_count = 0;
@@ -104,7 +107,7 @@ class Emitter {
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(count) - synced_);
     if (chain) chain_to(pc);
-    else a_.jmp(epilogue_);
+    else lookup_exit(pc);
   }
   // Leaves for `target` (pc and cycles already stored): through a chain
   // slot when the target is on this block's page (same translation) and
@@ -112,7 +115,7 @@ class Emitter {
   // whole block — else back to the dispatcher.
   void chain_to(uint64_t target) {
     if (((target ^ ir_.vpc) & ~kPageMask) != 0 || slot_count == kMaxChainSlots) {
-      a_.jmp(epilogue_);
+      lookup_exit(target);
       return;
     }
     ChainSlot& slot = slots_[slot_count++];
@@ -126,6 +129,91 @@ class Emitter {
     a_.cmp(x::rcx, Q(o_.stop_at));
     a_.ja(epilogue_);
     a_.jmp(x::qword_ptr(x::rax));
+  }
+
+  // Leaves for the pc in s.pc (cycles stored), which is `known` or else in
+  // rax, through the jump cache: the dispatcher's own checks, inline. No
+  // events, not inside a branch, room for a whole block before stop_at;
+  // the fetch soft-TLB maps the pc's page in the current mode (so an
+  // aligned pc, and the physical page the dispatcher would fetch from), or
+  // the pc is in kseg0/1; and the cache entry for that virtual pc holds the
+  // block keyed by that physical address and the current mode bits. Anything else goes back to
+  // the dispatcher, which sorts it out.
+  void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(epilogue_);
+    a_.cmp(B(o_.branch_pending), 0);
+    a_.jne(epilogue_);
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
+    a_.cmp(x::rcx, Q(o_.stop_at));
+    a_.ja(epilogue_);
+    static_assert(sizeof(Cpu::FetchTlbEntry) == 16 && offsetof(DecodedPage, paddr) == 0);
+    // rdx = physical address | page offset | mode bits (the block key).
+    if (known && in_kseg01(*known)) {
+      a_.mov(x::edx, static_cast<uint32_t>(*known & kKseg01PhysMask));
+    } else if (known) {
+      const int32_t fe = o_.stlb_fetch + static_cast<int32_t>(16 * ((*known >> 12) & (kSoftTlbSize - 1)));
+      a_.mov(x::rdx, *known & ~kPageMask);
+      a_.or_(x::rdx, Q(o_.mode_key));
+      a_.cmp(x::rdx, Q(fe));
+      a_.jne(epilogue_);
+      a_.mov(x::rdx, Q(fe + 8));
+      a_.mov(x::rdx, x::qword_ptr(x::rdx));
+      if (*known & kPageMask) a_.or_(x::rdx, static_cast<int32_t>(*known & kPageMask));
+    } else {
+      Label mapped = a_.newLabel(), have_phys = a_.newLabel();
+      a_.mov(x::rcx, x::rax);
+      a_.sar(x::rcx, 30);
+      a_.cmp(x::rcx, -2);
+      a_.jne(mapped);
+      a_.mov(x::edx, x::eax);
+      a_.and_(x::edx, static_cast<int32_t>(kKseg01PhysMask));
+      a_.jmp(have_phys);
+      a_.bind(mapped);
+      a_.mov(x::rcx, x::rax);
+      a_.shr(x::rcx, 12);
+      a_.and_(x::ecx, kSoftTlbSize - 1);
+      a_.shl(x::ecx, 4);
+      a_.mov(x::rdx, x::rax);
+      a_.and_(x::rdx, static_cast<int32_t>(~(kPageMask & ~3ull)));  // keeps pc bits 1..0: misaligned misses
+      a_.or_(x::rdx, Q(o_.mode_key));
+      a_.cmp(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch));
+      a_.jne(epilogue_);
+      a_.mov(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch + 8));
+      a_.mov(x::rdx, x::qword_ptr(x::rdx));
+      a_.mov(x::ecx, x::eax);
+      a_.and_(x::ecx, static_cast<int32_t>(kPageMask));
+      a_.or_(x::rdx, x::rcx);
+      a_.bind(have_phys);
+    }
+    a_.mov(x::ecx, x::dword_ptr(x::rbx, o_.status));
+    a_.and_(x::ecx, static_cast<int32_t>(kModeStatusBits));
+    a_.shl(x::rcx, kModeShift);
+    a_.or_(x::rdx, x::rcx);
+    // rsi = the cache entry for this virtual pc.
+    if (known) {
+      a_.mov(x::rsi, reinterpret_cast<uint64_t>(&jump_cache_[jump_cache_index(*known)]));
+      a_.mov(x::rax, *known);
+    } else {
+      a_.mov(x::rcx, x::rax);
+      a_.shr(x::rcx, 2);
+      a_.mov(x::rsi, x::rax);
+      a_.shr(x::rsi, 15);
+      a_.xor_(x::rcx, x::rsi);
+      a_.and_(x::ecx, (1u << kJumpCacheBits) - 1);
+      a_.shl(x::ecx, 5);
+      a_.mov(x::rsi, reinterpret_cast<uint64_t>(jump_cache_));
+      a_.add(x::rsi, x::rcx);
+    }
+    static_assert(offsetof(JumpCacheEntry, vpc) == 0 && offsetof(JumpCacheEntry, phys_mode) == 8 &&
+                  offsetof(JumpCacheEntry, entry) == 16);
+    a_.cmp(x::rax, x::qword_ptr(x::rsi));
+    a_.jne(epilogue_);
+    a_.cmp(x::rdx, x::qword_ptr(x::rsi, 8));
+    a_.jne(epilogue_);
+    a_.mov(B(o_.in_delay_slot), 0);
+    a_.jmp(x::qword_ptr(x::rsi, 16));
   }
 
   // Calls the interpreter's handler for instruction i. `synced` is how
@@ -145,13 +233,32 @@ class Emitter {
     a_.call(x::rax);
     a_.mov(x::rax, reinterpret_cast<uint64_t>(&counters_.by_op[static_cast<size_t>(g.op)]));
     a_.inc(x::qword_ptr(x::rax));
-    Label on_events = a_.newLabel();
+    check_events(i);
+  }
+
+  // After instruction i set or may have set events (cycles = base + i on
+  // this path): resume_after_events decides between going on here, going
+  // on at the pc an exception or ERET set, and the dispatcher.
+  void check_events(unsigned i) {
+    Label on_events = a_.newLabel(), resume = a_.newLabel();
     a_.test(x::dword_ptr(x::rbx, o_.events), -1);
     a_.jnz(on_events);
-    stubs_.push_back([this, on_events, i] {
+    a_.bind(resume);
+    stubs_.push_back([this, on_events, resume, i] {
       const GuestInsn& gi = ir_.insns[i];
+      Label not_here = a_.newLabel();
       a_.bind(on_events);
       add_cycles(1);  // the instruction itself: cycles = base + i + 1
+      a_.mov(x::rdi, x::rbx);
+      a_.mov(x::rax, reinterpret_cast<uint64_t>(&resume_after_events));
+      a_.call(x::rax);
+      a_.cmp(x::eax, 1);
+      a_.jne(not_here);
+      add_cycles(-1);
+      a_.jmp(resume);
+      a_.bind(not_here);
+      a_.test(x::eax, x::eax);
+      a_.jnz(lookup_at_pc());
       a_.test(x::dword_ptr(x::rbx, o_.events), EV_PC_SET);
       a_.jnz(epilogue_);
       if (gi.delay_slot) {
@@ -162,6 +269,20 @@ class Emitter {
       a_.mov(Q(o_.pc), x::rax);
       a_.jmp(epilogue_);
     });
+  }
+
+  // Out of line, shared by the block's exits: lookup_exit for s.pc.
+  Label lookup_at_pc() {
+    if (!lookup_at_pc_used_) {
+      lookup_at_pc_used_ = true;
+      lookup_at_pc_ = a_.newLabel();
+      stubs_.insert(stubs_.begin(), [this] {
+        a_.bind(lookup_at_pc_);
+        a_.mov(x::rax, Q(o_.pc));
+        lookup_exit();
+      });
+    }
+    return lookup_at_pc_;
   }
 
   // A main-path fallback.
@@ -182,6 +303,7 @@ class Emitter {
       if (g.op != Op::ERET) return emit_branch(i);
     }
     bool done = cls_.alu && emit_alu(g.op, rs, rt, rd, sa, simm, w);
+    if (!done && cls_.alu) done = emit_kernel_op(i, rt);
     if (!done && cls_.alu && (g.op == Op::TEQ || g.op == Op::TNE)) done = emit_trap_eq(i, rs, rt);
     if (!done && cls_.mem && (g.flags & (F_LOAD | F_STORE)) && !(g.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(i, rs, rt, simm);
@@ -192,7 +314,8 @@ class Emitter {
     }
     if ((g.flags & F_ENDS_BLOCK) && !g.delay_slot) {
       // After a privileged instruction (TLB write, CP0 move, cache op) the
-      // translation of this very page may have changed: no chaining.
+      // translation of this very page may have changed: no chaining, but
+      // the jump cache (which checks the translation) is fine.
       exit_to_imm(g.pc + 4, i + 1, !(g.flags & F_PRIV));
       return true;
     }
@@ -395,6 +518,29 @@ class Emitter {
       case Op::SYNC: case Op::PREF: return true;
       default: return false;
     }
+  }
+
+  // Privileged ops that are simple in kernel mode (the key's mode bits fix
+  // the mode for the whole block, so require_cp0 passes): CACHE is a no-op,
+  // DI/EI read and change Status.IE; after EI, the interrupt check.
+  bool emit_kernel_op(unsigned i, unsigned rt) {
+    const Op op = ir_.insns[i].op;
+    if (!c_.kernel_mode() || (op != Op::CACHE && op != Op::DI && op != Op::EI)) return false;
+    if (op == Op::CACHE) return true;
+    if (op == Op::EI) {
+      add_cycles(static_cast<int64_t>(i) - synced_);
+      synced_ = i;
+    }
+    a_.movsxd(x::rax, x::dword_ptr(x::rbx, o_.status));
+    store_gpr(rt, x::rax);
+    if (op == Op::DI) {
+      a_.and_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(~cp0::Status_IE));
+      return true;
+    }
+    a_.or_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(cp0::Status_IE));
+    a_.or_(x::dword_ptr(x::rbx, o_.events), static_cast<int32_t>(EV_IRQ_CHECK));
+    check_events(i);
+    return true;
   }
 
   // TEQ/TNE (compilers put `teq rt, zero` after every divide): the compare
@@ -612,13 +758,14 @@ class Emitter {
     bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) &&
                 emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw),
                          field::sa(slot.raw), static_cast<int32_t>(field::simm(slot.raw)), slot.raw);
+    if (!done && cls_.alu && slot.op != Op::EI) done = emit_kernel_op(s, field::rt(slot.raw));
     if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
     if (done) ++inlined; else fallback(s);
     a_.mov(x::rax, Q(o_.branch_target));
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(s) + 1 - synced_);
-    // Static targets chain; register jumps (JR/JALR) go to the dispatcher.
+    // Static targets chain; register jumps (JR/JALR) look up the jump cache.
     if (inline_ok && cond != NONE) {
       Label not_taken = a_.newLabel();
       a_.mov(x::rcx, taken);
@@ -630,7 +777,7 @@ class Emitter {
     } else if (inline_ok && (g.op == Op::J || g.op == Op::JAL)) {
       chain_to(jtarget);
     } else {
-      a_.jmp(epilogue_);
+      lookup_exit();  // rax = s.pc
     }
     return true;
   }
@@ -643,7 +790,10 @@ class Emitter {
   FallbackCounters& counters_;
   DecodedInsn* args_;
   ChainSlot* slots_;
+  const JumpCacheEntry* jump_cache_;
   Label epilogue_, chain_entry_;
+  Label lookup_at_pc_;
+  bool lookup_at_pc_used_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
   std::vector<std::function<void()>> stubs_;
 };
@@ -651,7 +801,7 @@ class Emitter {
 class X64Backend : public Backend {
  public:
   CompiledBlock compile(const BlockIR& ir, const Cpu& c, const JitClasses& classes, FallbackCounters& counters,
-                        std::string& error) override {
+                        const JumpCacheEntry* jump_cache, std::string& error) override {
     CompiledBlock out;
     out.fallback_args = std::make_unique<DecodedInsn[]>(ir.insns.size());
     out.slots = std::make_unique<ChainSlot[]>(kMaxChainSlots);
@@ -660,7 +810,7 @@ class X64Backend : public Backend {
     RecordingErrorHandler eh;
     code.setErrorHandler(&eh);
     x::Assembler a(&code);
-    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get());
+    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache);
     e.emit();
     if (!eh.error.empty()) {
       error = "x86-64 emitter: " + eh.error;
