@@ -31,7 +31,7 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store, stlb_fetch, stop_at, chain_slot, status;
+      stlb_store, stlb_fetch, stop_at, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -43,7 +43,8 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
                  off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_slot),
-                 off(&c.s.cp0.status)};
+                 off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
+                 off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
 }
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
@@ -307,6 +308,7 @@ class Emitter {
     if (!done && cls_.alu && (g.op == Op::TEQ || g.op == Op::TNE)) done = emit_trap_eq(i, rs, rt);
     if (!done && cls_.mem && (g.flags & (F_LOAD | F_STORE)) && !(g.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(i, rs, rt, simm);
+    if (!done && cls_.mem) done = emit_llsc(i, rs, rt, simm) || emit_load_lr(i, rs, rt, simm);
     if (done) {
       ++inlined;
     } else {
@@ -513,6 +515,52 @@ class Emitter {
         store_gpr(rt, x::rax);
         return true;
       }
+      // Division by zero and the one overflowing signed quotient both leave
+      // LO = rs and HI = 0 (x86 would trap on them).
+      case Op::DIV: case Op::DIVU: case Op::DDIV: case Op::DDIVU: {
+        const bool wide = op == Op::DDIV || op == Op::DDIVU, sgn = op == Op::DIV || op == Op::DDIV;
+        if (wide && !ops64()) return false;
+        const x::Gp ra = wide ? x::Gp(x::rax) : x::Gp(x::eax), rc = wide ? x::Gp(x::rcx) : x::Gp(x::ecx),
+                    rdx = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
+        Label special = a_.newLabel(), normal = a_.newLabel(), done = a_.newLabel();
+        a_.mov(ra, wide ? G(rs) : G32(rs));
+        a_.mov(rc, wide ? G(rt) : G32(rt));
+        a_.test(rc, rc);
+        a_.jz(special);
+        if (sgn) {
+          a_.cmp(rc, -1);
+          a_.jne(normal);
+          if (wide) {
+            a_.mov(x::rdx, INT64_MIN);
+            a_.cmp(x::rax, x::rdx);
+          } else {
+            a_.cmp(x::eax, INT32_MIN);
+          }
+          a_.je(special);
+        }
+        a_.bind(normal);
+        if (sgn) {
+          if (wide) a_.cqo(); else a_.cdq();
+          a_.idiv(rc);
+        } else {
+          a_.xor_(x::edx, x::edx);
+          a_.div(rc);
+        }
+        if (!wide) {
+          a_.movsxd(x::rax, x::eax);
+          a_.movsxd(x::rdx, x::edx);
+        }
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(Q(o_.hi), x::rdx);
+        a_.jmp(done);
+        a_.bind(special);
+        if (!wide) a_.movsxd(x::rax, x::eax);
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(x::qword_ptr(x::rbx, o_.hi), 0);
+        a_.bind(done);
+        (void)rdx;
+        return true;
+      }
       case Op::DSBH: case Op::DSHD: case Op::WSBH:
         return false;
       case Op::SYNC: case Op::PREF: return true;
@@ -647,6 +695,163 @@ class Emitter {
       add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
       a_.jmp(cont);
     });
+    return true;
+  }
+
+  // rax = rs + simm; rcx = its soft-TLB slot offset (index * 16); rsi =
+  // the tag an access of `size` bytes must match.
+  void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
+    a_.mov(x::rax, G(rs));
+    if (simm) a_.add(x::rax, simm);
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 12);
+    a_.and_(x::ecx, kSoftTlbSize - 1);
+    a_.shl(x::ecx, 4);
+    a_.mov(x::rsi, x::rax);
+    a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
+    a_.or_(x::rsi, Q(o_.mode_key));
+  }
+  x::Mem stlb(const x::Gp& idx, bool load, int32_t field) const {
+    return x::qword_ptr(x::rbx, idx, 0, (load ? o_.stlb_load : o_.stlb_store) + field);
+  }
+  // A handler call at `miss` for instruction i, then back to `cont`.
+  void miss_stub(Label miss, Label cont, unsigned i) {
+    const unsigned synced = synced_;
+    stubs_.push_back([this, miss, cont, i, synced] {
+      a_.bind(miss);
+      call_handler(i, synced);
+      add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
+      a_.jmp(cont);
+    });
+  }
+  // Value in `v` (a register of the access width) from/to guest order.
+  void swap_guest(const x::Gp& v) {
+    if (c_.cfg.big_endian) a_.bswap(v);
+  }
+
+  // LL/LLD and SC/SCD, as the handlers do them, when every access hits the
+  // soft TLB; anything else (a miss, a fault, a mapped LL whose LLAddr
+  // needs the TLB) runs the handler, which starts from scratch: nothing is
+  // written before the inline path is sure to finish.
+  bool emit_llsc(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
+    const Op op = ir_.insns[i].op;
+    if (op != Op::LL && op != Op::LLD && op != Op::SC && op != Op::SCD) return false;
+    const bool wide = op == Op::LLD || op == Op::SCD;
+    if (wide && !ops64()) return false;
+    const unsigned size = wide ? 8 : 4;
+    const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi);
+    Label miss = a_.newLabel(), cont = a_.newLabel();
+    vaddr_and_tag(rs, simm, size);
+    if (op == Op::LL || op == Op::LLD) {
+      // LLAddr = paddr >> 4: for kseg0/1 and xkphys a function of vaddr.
+      Label have = a_.newLabel(), not_k01 = a_.newLabel();
+      a_.mov(x::r8, x::rax);
+      a_.sar(x::r8, 30);
+      a_.cmp(x::r8, -2);
+      a_.jne(not_k01);
+      a_.mov(x::r8d, x::eax);
+      a_.and_(x::r8d, static_cast<int32_t>(kKseg01PhysMask));
+      a_.jmp(have);
+      a_.bind(not_k01);
+      a_.mov(x::r8, x::rax);
+      a_.shr(x::r8, 62);
+      a_.cmp(x::r8d, 2);
+      a_.jne(miss);
+      a_.mov(x::r8, (1ull << cp0::kPaBits) - 1);
+      a_.and_(x::r8, x::rax);
+      a_.bind(have);
+      a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+      a_.jne(miss);
+      a_.mov(x::rdx, stlb(x::rcx, true, 8));
+      a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
+      swap_guest(v);
+      a_.shr(x::r8, 4);
+      a_.mov(Q(o_.lladdr), x::r8);
+      a_.mov(B(o_.llbit), 1);
+      a_.mov(Q(o_.ll_vaddr), x::rax);
+      a_.mov(Q(o_.ll_value), x::rdi);  // zero-extended for LL
+      if (!wide) a_.movsxd(x::rdi, x::edi);
+      store_gpr(rt, x::rdi);
+    } else {
+      Label fail = a_.newLabel(), differs = a_.newLabel();
+      a_.cmp(B(o_.llbit), 0);
+      a_.je(fail);
+      a_.cmp(x::rax, Q(o_.ll_vaddr));
+      a_.jne(fail);
+      a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+      a_.jne(miss);
+      a_.cmp(x::rsi, stlb(x::rcx, false, 0));
+      a_.jne(miss);
+      a_.mov(x::rdx, stlb(x::rcx, true, 8));
+      a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
+      swap_guest(v);
+      a_.cmp(v, wide ? Q(o_.ll_value) : x::dword_ptr(x::rbx, o_.ll_value));
+      a_.jne(differs);
+      a_.mov(x::rdx, stlb(x::rcx, false, 8));
+      a_.mov(x::rdi, G(rt));
+      swap_guest(v);
+      a_.mov(x::ptr(x::rdx, x::rax, 0, 0, size), v);
+      a_.mov(B(o_.llbit), 0);
+      a_.mov(x::eax, 1);
+      store_gpr(rt, x::rax);
+      a_.jmp(cont);
+      a_.bind(differs);
+      a_.mov(B(o_.llbit), 0);
+      a_.xor_(x::eax, x::eax);
+      store_gpr(rt, x::rax);
+      a_.jmp(cont);
+      // No link for this address: fails, or raises AdES if misaligned.
+      a_.bind(fail);
+      a_.test(x::al, static_cast<int32_t>(size - 1));
+      a_.jnz(miss);
+      a_.xor_(x::eax, x::eax);
+      store_gpr(rt, x::rax);
+    }
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
+    return true;
+  }
+
+  // LWL/LWR/LDL/LDR: the aligned word through the soft TLB, merged into rt
+  // by a shift that depends on the low address bits; a miss runs the handler.
+  bool emit_load_lr(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
+    const Op op = ir_.insns[i].op;
+    if (op != Op::LWL && op != Op::LWR && op != Op::LDL && op != Op::LDR) return false;
+    const bool wide = op == Op::LDL || op == Op::LDR, left = op == Op::LWL || op == Op::LDL;
+    if (wide && !ops64()) return false;
+    const unsigned n = wide ? 8 : 4;
+    const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi), m = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
+    Label miss = a_.newLabel(), cont = a_.newLabel();
+    vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
+    a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+    a_.jne(miss);
+    a_.mov(x::rdx, stlb(x::rcx, true, 8));
+    a_.mov(x::r8, x::rax);
+    a_.and_(x::r8, static_cast<int32_t>(~(n - 1)));
+    a_.mov(v, x::ptr(x::rdx, x::r8, 0, 0, n));
+    swap_guest(v);
+    // cl = shift: left (N-1-lane)*8, right lane*8; the lane mirrors for big-endian.
+    a_.mov(x::ecx, x::eax);
+    a_.and_(x::ecx, static_cast<int32_t>(n - 1));
+    if (left != c_.cfg.big_endian) a_.xor_(x::ecx, static_cast<int32_t>(n - 1));
+    a_.shl(x::ecx, 3);
+    if (left) {
+      a_.shl(v, x::cl);
+      a_.mov(m, 1);
+      a_.shl(m, x::cl);
+      a_.dec(m);  // rt's bytes below the loaded ones stay
+    } else {
+      a_.shr(v, x::cl);
+      a_.mov(m, -1);
+      a_.shr(m, x::cl);
+      a_.not_(m);  // rt's bytes above the loaded ones stay
+    }
+    a_.and_(m, wide ? G(rt) : G32(rt));
+    a_.or_(v, m);
+    if (!wide) a_.movsxd(x::rdi, x::edi);
+    store_gpr(rt, x::rdi);
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
     return true;
   }
 
