@@ -63,13 +63,21 @@ inline size_t jump_cache_index(uint64_t vpc) {
   return ((vpc >> 2) ^ (vpc >> 15)) & ((1u << kJumpCacheBits) - 1);
 }
 
+// One handler call of a block: what run_fallback needs.
+struct FallbackSite {
+  DecodedInsn insn;   // the interpreter's handler and the instruction
+  uint64_t pc = 0;
+  uint64_t* counter = nullptr;  // FallbackCounters::by_op of the op
+  bool delay_slot = false;
+};
+
 struct CompiledBlock {
   BlockFn fn = nullptr;
   size_t code_bytes = 0;
   unsigned guest_insns = 0;
   unsigned inlined = 0;  // instructions emitted inline (the rest call handlers)
-  // Handler arguments for the fallbacks; the code points into this array.
-  std::unique_ptr<DecodedInsn[]> fallback_args;
+  // The block's handler calls; the code points into this array.
+  std::unique_ptr<FallbackSite[]> fallback_args;
   // Chainable exits (the code points into this array) and the entry that
   // chained jumps use (past the prologue).
   std::unique_ptr<ChainSlot[]> slots;
@@ -83,6 +91,12 @@ struct CompiledBlock {
 // still holds), clears them: returns 1 to go on where the block was, 2 to
 // go on at s.pc (an exception or ERET set it). 0: leave for the dispatcher.
 int resume_after_events(Cpu& c);
+
+// A handler call from generated code, with s.cycles up to date: sets
+// s.pc and the delay-slot state, runs the handler, counts it. Returns 0 to
+// go on (no events, or resume_after_events cleared them), 2 to go on at
+// s.pc, 1 to leave for the dispatcher (s.pc and s.cycles set for it).
+int run_fallback(Cpu& c, const FallbackSite& f);
 
 class Backend {
  public:

@@ -41,6 +41,25 @@ int resume_after_events(Cpu& c) {
   return (ev & EV_PC_SET) ? 2 : 1;
 }
 
+int run_fallback(Cpu& c, const FallbackSite& f) {
+  c.s.pc = f.pc;
+  c.s.in_delay_slot = f.delay_slot;
+  if (f.delay_slot) c.s.branch_pending = false;
+  f.insn.fn(c, f.insn);
+  ++*f.counter;
+  if (__builtin_expect(c.events == 0, 1)) return 0;
+  ++c.s.cycles;  // the instruction itself
+  const int r = resume_after_events(c);
+  if (r == 1) {
+    --c.s.cycles;
+    return 0;
+  }
+  if (r == 2) return 2;
+  // A branch handler left branch_pending for the dispatcher.
+  if (!(c.events & EV_PC_SET)) c.s.pc = f.delay_slot ? c.s.branch_target : f.pc + 4;
+  return 1;
+}
+
 void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)->invalidate_page(ppage); }
 
 // Detaches a block from the chain graph: exits linked to it go back to the

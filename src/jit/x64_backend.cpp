@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <cstdlib>
+#include <cstdio>
 #include <optional>
 
 #include "interp/interpreter.h"
@@ -58,7 +60,7 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
-          DecodedInsn* args, ChainSlot* slots, const JumpCacheEntry* jump_cache)
+          FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache)
       : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
         jump_cache_(jump_cache) {}
 
@@ -223,18 +225,30 @@ class Emitter {
   void call_handler(unsigned i, unsigned synced) {
     const GuestInsn& g = ir_.insns[i];
     add_cycles(static_cast<int64_t>(i) - synced);
-    a_.mov(x::rax, g.pc);
-    a_.mov(Q(o_.pc), x::rax);
-    a_.mov(B(o_.in_delay_slot), g.delay_slot ? 1 : 0);
-    if (g.delay_slot) a_.mov(B(o_.branch_pending), 0);
-    args_[i] = DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)};
+    args_[i] = FallbackSite{DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)}, g.pc,
+                            &counters_.by_op[static_cast<size_t>(g.op)], g.delay_slot};
     a_.mov(x::rdi, x::rbx);
     a_.mov(x::rsi, reinterpret_cast<uint64_t>(&args_[i]));
-    a_.mov(x::rax, reinterpret_cast<uint64_t>(interp::handler(g.op)));
+    a_.mov(x::rax, reinterpret_cast<uint64_t>(&run_fallback));
     a_.call(x::rax);
-    a_.mov(x::rax, reinterpret_cast<uint64_t>(&counters_.by_op[static_cast<size_t>(g.op)]));
-    a_.inc(x::qword_ptr(x::rax));
-    check_events(i);
+    a_.test(x::eax, x::eax);
+    a_.jnz(leave());
+  }
+
+  // Out of line, shared: run_fallback said 1 (dispatcher) or 2 (s.pc).
+  Label leave() {
+    if (!leave_used_) {
+      leave_used_ = true;
+      leave_ = a_.newLabel();
+      Label at_pc = lookup_at_pc();
+      stubs_.insert(stubs_.begin(), [this, at_pc] {
+        a_.bind(leave_);
+        a_.cmp(x::eax, 2);
+        a_.je(at_pc);
+        a_.jmp(epilogue_);
+      });
+    }
+    return leave_;
   }
 
   // After instruction i set or may have set events (cycles = base + i on
@@ -561,8 +575,40 @@ class Emitter {
         (void)rdx;
         return true;
       }
-      case Op::DSBH: case Op::DSHD: case Op::WSBH:
-        return false;
+      case Op::WSBH:
+        a_.mov(x::eax, G32(rt));
+        a_.mov(x::ecx, x::eax);
+        a_.and_(x::eax, 0x00ff00ff);
+        a_.shl(x::eax, 8);
+        a_.shr(x::ecx, 8);
+        a_.and_(x::ecx, 0x00ff00ff);
+        a_.or_(x::eax, x::ecx);
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::DSBH: case Op::DSHD:
+        if (!ops64()) return false;
+        a_.mov(x::rax, G(rt));
+        if (op == Op::DSBH) {
+          a_.mov(x::rcx, x::rax);
+          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
+          a_.and_(x::rax, x::rdx);
+          a_.shl(x::rax, 8);
+          a_.shr(x::rcx, 8);
+          a_.and_(x::rcx, x::rdx);
+          a_.or_(x::rax, x::rcx);
+        } else {  // halfwords reversed: a byte swap, then bytes swapped back within each halfword
+          a_.bswap(x::rax);
+          a_.mov(x::rcx, x::rax);
+          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
+          a_.and_(x::rax, x::rdx);
+          a_.shl(x::rax, 8);
+          a_.shr(x::rcx, 8);
+          a_.and_(x::rcx, x::rdx);
+          a_.or_(x::rax, x::rcx);
+        }
+        store_gpr(rd, x::rax);
+        return true;
       case Op::SYNC: case Op::PREF: return true;
       default: return false;
     }
@@ -573,7 +619,9 @@ class Emitter {
   // DI/EI read and change Status.IE; after EI, the interrupt check.
   bool emit_kernel_op(unsigned i, unsigned rt) {
     const Op op = ir_.insns[i].op;
-    if (!c_.kernel_mode() || (op != Op::CACHE && op != Op::DI && op != Op::EI)) return false;
+    if (!c_.kernel_mode()) return false;
+    if (op == Op::MFC0 || op == Op::DMFC0) return emit_mfc0(i, rt);
+    if (op != Op::CACHE && op != Op::DI && op != Op::EI) return false;
     if (op == Op::CACHE) return true;
     if (op == Op::EI) {
       add_cycles(static_cast<int64_t>(i) - synced_);
@@ -588,6 +636,42 @@ class Emitter {
     a_.or_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(cp0::Status_IE));
     a_.or_(x::dword_ptr(x::rbx, o_.events), static_cast<int32_t>(EV_IRQ_CHECK));
     check_events(i);
+    return true;
+  }
+
+  // MFC0/DMFC0 of CP0 registers that are plain fields (cp0_read returns
+  // them as stored, Status and the Configs sign-extended); the rest (Count,
+  // Random, Cause, ...) run the handler.
+  bool emit_mfc0(unsigned i, unsigned rt) {
+    const uint32_t w = ir_.insns[i].raw;
+    const Cp0State& cp = c_.s.cp0;
+    const void* src = nullptr;
+    bool sext = false;
+    switch (cp0::reg(field::rd(w), w & 7)) {
+      case cp0::Index: src = &cp.index; break;
+      case cp0::EntryLo0: src = &cp.entrylo0; break;
+      case cp0::EntryLo1: src = &cp.entrylo1; break;
+      case cp0::Context: src = &cp.context; break;
+      case cp0::UserLocal: src = &cp.userlocal; break;
+      case cp0::PageMask: src = &cp.pagemask; break;
+      case cp0::Wired: src = &cp.wired; break;
+      case cp0::BadVAddr: src = &cp.badvaddr; break;
+      case cp0::EntryHi: src = &cp.entryhi; break;
+      case cp0::EPC: src = &cp.epc; break;
+      case cp0::XContext: src = &cp.xcontext; break;
+      case cp0::ErrorEPC: src = &cp.errorepc; break;
+      case cp0::LLAddr: src = &cp.lladdr; break;
+      case cp0::Compare: src = &cp.compare; break;
+      case cp0::Status: src = &cp.status; sext = true; break;
+      default: return false;
+    }
+    const int32_t off = static_cast<int32_t>(static_cast<const char*>(src) - reinterpret_cast<const char*>(&c_));
+    static_assert(sizeof(cp.compare) == 4 && sizeof(cp.status) == 4 && sizeof(cp.epc) == 8);
+    if (src == &cp.compare) a_.mov(x::eax, x::dword_ptr(x::rbx, off));
+    else if (sext) a_.movsxd(x::rax, x::dword_ptr(x::rbx, off));
+    else a_.mov(x::rax, Q(off));
+    if (ir_.insns[i].op == Op::MFC0) a_.movsxd(x::rax, x::eax);
+    store_gpr(rt, x::rax);
     return true;
   }
 
@@ -887,6 +971,8 @@ class Emitter {
       case Op::BGTZ: cond = GT; break;
       case Op::BLTZ: cond = LT; break;
       case Op::BGEZ: cond = GE; break;
+      case Op::BLTZAL: cond = LT; link = true; break;  // links taken or not
+      case Op::BGEZAL: cond = GE; link = true; break;
       case Op::BEQL: cond = EQ; likely = true; break;
       case Op::BNEL: cond = NE; likely = true; break;
       case Op::BLEZL: cond = LE; likely = true; break;
@@ -927,6 +1013,10 @@ class Emitter {
             default: a_.cmovge(x::rdx, x::rcx); break;
           }
           a_.mov(Q(o_.branch_target), x::rdx);
+          if (link) {  // after the compare read rs (rs = 31 is UNPREDICTABLE)
+            a_.mov(x::rax, g.pc + 8);
+            store_gpr(31, x::rax);
+          }
         } else {
           Label not_taken = a_.newLabel();
           switch (cond) {
@@ -993,12 +1083,12 @@ class Emitter {
   const BlockIR& ir_;
   const JitClasses& cls_;
   FallbackCounters& counters_;
-  DecodedInsn* args_;
+  FallbackSite* args_;
   ChainSlot* slots_;
   const JumpCacheEntry* jump_cache_;
   Label epilogue_, chain_entry_;
-  Label lookup_at_pc_;
-  bool lookup_at_pc_used_ = false;
+  Label lookup_at_pc_, leave_;
+  bool lookup_at_pc_used_ = false, leave_used_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
   std::vector<std::function<void()>> stubs_;
 };
@@ -1008,15 +1098,21 @@ class X64Backend : public Backend {
   CompiledBlock compile(const BlockIR& ir, const Cpu& c, const JitClasses& classes, FallbackCounters& counters,
                         const JumpCacheEntry* jump_cache, std::string& error) override {
     CompiledBlock out;
-    out.fallback_args = std::make_unique<DecodedInsn[]>(ir.insns.size());
+    out.fallback_args = std::make_unique<FallbackSite[]>(ir.insns.size());
     out.slots = std::make_unique<ChainSlot[]>(kMaxChainSlots);
     asmjit::CodeHolder code;
     code.init(rt_.environment());
     RecordingErrorHandler eh;
     code.setErrorHandler(&eh);
+    // DISCO_JIT_LOG=<hex vpc>: print the host code of the block at that pc.
+    asmjit::StringLogger logger;
+    static const char* log_env = std::getenv("DISCO_JIT_LOG");
+    const bool log = log_env && std::strtoull(log_env, nullptr, 16) == ir.vpc;
+    if (log) code.setLogger(&logger);
     x::Assembler a(&code);
     Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache);
     e.emit();
+    if (log) std::fprintf(stderr, "disco: JIT block %llx:\n%s\n", static_cast<unsigned long long>(ir.vpc), logger.data());
     if (!eh.error.empty()) {
       error = "x86-64 emitter: " + eh.error;
       return CompiledBlock{};

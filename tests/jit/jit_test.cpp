@@ -784,6 +784,29 @@ TEST(InlineOps, UnalignedLoadPairs) {
   }
 }
 
+// BGEZAL/BLTZAL inline: the link is written taken or not; the compare reads
+// rs first. Byte swaps and kernel-mode CP0 reads inline too.
+TEST(InlineOps, BranchAndLinkSwapsCp0Reads) {
+  for (const uint64_t v : {uint64_t{5}, ~uint64_t{4}, uint64_t{0}}) {
+    SCOPED_TRACE(hex(v));
+    Twin t;
+    t.load({BGEZAL(T1, 3), WSBH(V0, T1), NOP, NOP, BLTZAL(T1, 3), DSBH(V1, T1), NOP, NOP, DSHD(A0, T1),
+            MFC0(T0, 12), DMFC0(T2, 14), MFC0(T3, 10), DMFC0(T4, 4), MFC0(20, 11), BREAK});
+    t.both([](Cpu& c) {
+      c.s.cp0.epc = 0x123456789abcdef0ull;
+      c.s.cp0.entryhi = 0xc000000012345000ull;
+      c.s.cp0.context = 0x8000000000000000ull;
+      c.s.cp0.compare = 0x87654321;
+    });
+    t.gpr(T1, v == 5 ? 0x1122334455667788ull : v);
+    t.lockstep_until_exception();
+    EXPECT_EQ(exccode(t.d()), EXC_Bp);
+    t.expect_same();
+    for (Op op : {Op::BGEZAL, Op::BLTZAL, Op::WSBH, Op::DSHD, Op::MFC0, Op::DMFC0})
+      EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(op)], 0u) << kInsnTable[static_cast<size_t>(op)].name;
+  }
+}
+
 // ---- statistics ----------------------------------------------------------------
 
 // --stats: CLZ always runs through its handler; each execution counts.
