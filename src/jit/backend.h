@@ -107,6 +107,8 @@ class Backend {
                                 FallbackCounters& counters, const JumpCacheEntry* jump_cache,
                                 std::string& error) = 0;
   virtual void release(BlockFn fn) = 0;
+  // All blocks are released: their memory may be reused.
+  virtual void reset() {}
 };
 
 std::unique_ptr<Backend> make_host_backend();

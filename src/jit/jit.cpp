@@ -179,6 +179,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     for (auto& b : retired_) backend_->release(b->code.fn);
     retired_.clear();
   }
+  if (blocks_.empty() && stats_.code_bytes == 0) backend_->reset();  // nothing alive: reuse the code memory
   uint64_t stop_at = 0;
   StopReason why;
   ChainSlot*& pending_link = pending_link_;

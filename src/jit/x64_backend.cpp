@@ -11,6 +11,7 @@
 // - Inline loads/stores take the soft-TLB hit path only; a miss calls the
 //   handler, which fills the soft TLB or raises the guest exception.
 #include <asmjit/x86.h>
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <functional>
@@ -49,6 +50,18 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
 }
 
+// Code shared by all blocks of a backend (generated once, never freed):
+// soft-TLB loads and stores, the chained-exit checks, the jump-cache
+// lookup. Small blocks keep more of the guest's code in the host's caches.
+struct Thunks {
+  uint64_t load[4][2] = {};  // [log2 size][signed]: rax = vaddr -> rax = value; ZF = 0 on a miss
+  uint64_t store[4] = {};    // [log2 size]: rax = vaddr, rdi = value; ZF = 0 on a miss
+  // Called; they return only if the block may go on, and the caller jumps
+  // itself (one indirect jump per exit predicts far better than a shared one).
+  uint64_t chain = 0;   // rax = &ChainSlot::jump_to; then jmp [rax]
+  uint64_t lookup = 0;  // rax = s.pc (stored, as are the cycles) -> rax = the block's entry; then jmp rax
+};
+
 class RecordingErrorHandler : public asmjit::ErrorHandler {
  public:
   void handleError(asmjit::Error, const char* message, asmjit::BaseEmitter*) override {
@@ -60,9 +73,46 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
-          FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache)
+          FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache, const Thunks& thunks)
       : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
-        jump_cache_(jump_cache) {}
+        jump_cache_(jump_cache), thunks_(thunks) {}
+
+  // The shared code (see Thunks), into `t` as offsets from the code's base.
+  void emit_thunks(Thunks& t, std::vector<std::pair<uint64_t*, Label>>& at) {
+    epilogue_ = a_.newLabel();
+    auto start = [&](uint64_t* slot) {
+      Label l = a_.newLabel();
+      a_.align(asmjit::AlignMode::kCode, 16);
+      a_.bind(l);
+      at.emplace_back(slot, l);
+    };
+    for (unsigned lg = 0; lg < 4; ++lg) {
+      for (unsigned sg = 0; sg < 2; ++sg) {
+        if (sg && lg == 3) continue;
+        start(&t.load[lg][sg]);
+        mem_body(true, 1u << lg, sg != 0);
+      }
+      start(&t.store[lg]);
+      mem_body(false, 1u << lg, false);
+    }
+    // Called from a block; "no" leaves for the dispatcher from here.
+    Label no = a_.newLabel();
+    start(&t.chain);
+    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(no);
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
+    a_.cmp(x::rcx, Q(o_.stop_at));
+    a_.ja(no);
+    a_.ret();
+    start(&t.lookup);
+    lookup_body(no);
+    a_.bind(no);
+    a_.add(x::rsp, 8);  // the call into the thunk
+    a_.pop(x::rbx);
+    a_.ret();
+  }
 
   unsigned inlined = 0;
   unsigned slot_count = 0;
@@ -124,99 +174,82 @@ class Emitter {
     ChainSlot& slot = slots_[slot_count++];
     slot.target_pc = target;
     a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
-    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
-    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
-    a_.jne(epilogue_);
-    a_.mov(x::rcx, Q(o_.cycles));
-    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
-    a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(epilogue_);
+    a_.call(asmjit::Imm(thunks_.chain));
     a_.jmp(x::qword_ptr(x::rax));
   }
 
-  // Leaves for the pc in s.pc (cycles stored), which is `known` or else in
-  // rax, through the jump cache: the dispatcher's own checks, inline. No
-  // events, not inside a branch, room for a whole block before stop_at;
-  // the fetch soft-TLB maps the pc's page in the current mode (so an
-  // aligned pc, and the physical page the dispatcher would fetch from), or
-  // the pc is in kseg0/1; and the cache entry for that virtual pc holds the
-  // block keyed by that physical address and the current mode bits. Anything else goes back to
-  // the dispatcher, which sorts it out.
+  // Leaves for the pc in s.pc (cycles stored), through the jump cache.
   void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
+    if (known) a_.mov(x::rax, *known);
+    a_.call(asmjit::Imm(thunks_.lookup));
+    a_.jmp(x::rax);
+  }
+
+  // The lookup thunk, rax = pc: the dispatcher's own checks. No events,
+  // not inside a branch, room for a whole block before stop_at; the fetch
+  // soft-TLB maps the pc's page in the current mode (so an aligned pc, and
+  // the physical page the dispatcher would fetch from), or the pc is in
+  // kseg0/1; and the cache entry for that virtual pc holds the block keyed
+  // by that physical address and the current mode bits. Anything else goes
+  // back to the dispatcher, which sorts it out.
+  void lookup_body(Label no) {
     a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
-    a_.jne(epilogue_);
+    a_.jne(no);
     a_.cmp(B(o_.branch_pending), 0);
-    a_.jne(epilogue_);
+    a_.jne(no);
     a_.mov(x::rcx, Q(o_.cycles));
     a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
     a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(epilogue_);
+    a_.ja(no);
     static_assert(sizeof(Cpu::FetchTlbEntry) == 16 && offsetof(DecodedPage, paddr) == 0);
     // rdx = physical address | page offset | mode bits (the block key).
-    if (known && in_kseg01(*known)) {
-      a_.mov(x::edx, static_cast<uint32_t>(*known & kKseg01PhysMask));
-    } else if (known) {
-      const int32_t fe = o_.stlb_fetch + static_cast<int32_t>(16 * ((*known >> 12) & (kSoftTlbSize - 1)));
-      a_.mov(x::rdx, *known & ~kPageMask);
-      a_.or_(x::rdx, Q(o_.mode_key));
-      a_.cmp(x::rdx, Q(fe));
-      a_.jne(epilogue_);
-      a_.mov(x::rdx, Q(fe + 8));
-      a_.mov(x::rdx, x::qword_ptr(x::rdx));
-      if (*known & kPageMask) a_.or_(x::rdx, static_cast<int32_t>(*known & kPageMask));
-    } else {
-      Label mapped = a_.newLabel(), have_phys = a_.newLabel();
-      a_.mov(x::rcx, x::rax);
-      a_.sar(x::rcx, 30);
-      a_.cmp(x::rcx, -2);
-      a_.jne(mapped);
-      a_.mov(x::edx, x::eax);
-      a_.and_(x::edx, static_cast<int32_t>(kKseg01PhysMask));
-      a_.jmp(have_phys);
-      a_.bind(mapped);
-      a_.mov(x::rcx, x::rax);
-      a_.shr(x::rcx, 12);
-      a_.and_(x::ecx, kSoftTlbSize - 1);
-      a_.shl(x::ecx, 4);
-      a_.mov(x::rdx, x::rax);
-      a_.and_(x::rdx, static_cast<int32_t>(~(kPageMask & ~3ull)));  // keeps pc bits 1..0: misaligned misses
-      a_.or_(x::rdx, Q(o_.mode_key));
-      a_.cmp(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch));
-      a_.jne(epilogue_);
-      a_.mov(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch + 8));
-      a_.mov(x::rdx, x::qword_ptr(x::rdx));
-      a_.mov(x::ecx, x::eax);
-      a_.and_(x::ecx, static_cast<int32_t>(kPageMask));
-      a_.or_(x::rdx, x::rcx);
-      a_.bind(have_phys);
-    }
+    Label mapped = a_.newLabel(), have_phys = a_.newLabel();
+    a_.mov(x::rcx, x::rax);
+    a_.sar(x::rcx, 30);
+    a_.cmp(x::rcx, -2);
+    a_.jne(mapped);
+    a_.mov(x::edx, x::eax);
+    a_.and_(x::edx, static_cast<int32_t>(kKseg01PhysMask));
+    a_.jmp(have_phys);
+    a_.bind(mapped);
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 12);
+    a_.and_(x::ecx, kSoftTlbSize - 1);
+    a_.shl(x::ecx, 4);
+    a_.mov(x::rdx, x::rax);
+    a_.and_(x::rdx, static_cast<int32_t>(~(kPageMask & ~3ull)));  // keeps pc bits 1..0: misaligned misses
+    a_.or_(x::rdx, Q(o_.mode_key));
+    a_.cmp(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch));
+    a_.jne(no);
+    a_.mov(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch + 8));
+    a_.mov(x::rdx, x::qword_ptr(x::rdx));
+    a_.mov(x::ecx, x::eax);
+    a_.and_(x::ecx, static_cast<int32_t>(kPageMask));
+    a_.or_(x::rdx, x::rcx);
+    a_.bind(have_phys);
     a_.mov(x::ecx, x::dword_ptr(x::rbx, o_.status));
     a_.and_(x::ecx, static_cast<int32_t>(kModeStatusBits));
     a_.shl(x::rcx, kModeShift);
     a_.or_(x::rdx, x::rcx);
     // rsi = the cache entry for this virtual pc.
-    if (known) {
-      a_.mov(x::rsi, reinterpret_cast<uint64_t>(&jump_cache_[jump_cache_index(*known)]));
-      a_.mov(x::rax, *known);
-    } else {
-      a_.mov(x::rcx, x::rax);
-      a_.shr(x::rcx, 2);
-      a_.mov(x::rsi, x::rax);
-      a_.shr(x::rsi, 15);
-      a_.xor_(x::rcx, x::rsi);
-      a_.and_(x::ecx, (1u << kJumpCacheBits) - 1);
-      a_.shl(x::ecx, 5);
-      a_.mov(x::rsi, reinterpret_cast<uint64_t>(jump_cache_));
-      a_.add(x::rsi, x::rcx);
-    }
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 2);
+    a_.mov(x::rsi, x::rax);
+    a_.shr(x::rsi, 15);
+    a_.xor_(x::rcx, x::rsi);
+    a_.and_(x::ecx, (1u << kJumpCacheBits) - 1);
+    a_.shl(x::ecx, 5);
+    a_.mov(x::rsi, reinterpret_cast<uint64_t>(jump_cache_));
+    a_.add(x::rsi, x::rcx);
     static_assert(offsetof(JumpCacheEntry, vpc) == 0 && offsetof(JumpCacheEntry, phys_mode) == 8 &&
                   offsetof(JumpCacheEntry, entry) == 16);
     a_.cmp(x::rax, x::qword_ptr(x::rsi));
-    a_.jne(epilogue_);
+    a_.jne(no);
     a_.cmp(x::rdx, x::qword_ptr(x::rsi, 8));
-    a_.jne(epilogue_);
+    a_.jne(no);
     a_.mov(B(o_.in_delay_slot), 0);
-    a_.jmp(x::qword_ptr(x::rsi, 16));
+    a_.mov(x::rax, x::qword_ptr(x::rsi, 16));
+    a_.ret();
   }
 
   // Calls the interpreter's handler for instruction i. `synced` is how
@@ -697,40 +730,51 @@ class Emitter {
   bool emit_mem(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
     const GuestInsn& g = ir_.insns[i];
     bool is_signed = false;
-    unsigned size = 0;
+    unsigned lg = 0;
     switch (g.op) {
-      case Op::LB: size = 1; is_signed = true; break;
-      case Op::LBU: size = 1; break;
-      case Op::LH: size = 2; is_signed = true; break;
-      case Op::LHU: size = 2; break;
-      case Op::LW: size = 4; is_signed = true; break;
-      case Op::LWU: if (!ops64()) return false; size = 4; break;
-      case Op::LD: if (!ops64()) return false; size = 8; break;
-      case Op::SB: size = 1; break;
-      case Op::SH: size = 2; break;
-      case Op::SW: size = 4; break;
-      case Op::SD: if (!ops64()) return false; size = 8; break;
+      case Op::LB: is_signed = true; break;
+      case Op::LBU: break;
+      case Op::LH: lg = 1; is_signed = true; break;
+      case Op::LHU: lg = 1; break;
+      case Op::LW: lg = 2; is_signed = true; break;
+      case Op::LWU: if (!ops64()) return false; lg = 2; break;
+      case Op::LD: if (!ops64()) return false; lg = 3; break;
+      case Op::SB: break;
+      case Op::SH: lg = 1; break;
+      case Op::SW: lg = 2; break;
+      case Op::SD: if (!ops64()) return false; lg = 3; break;
       default: return false;
     }
     const bool load = (g.flags & F_LOAD) != 0;
-    const bool be = c_.cfg.big_endian;
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    // rax = vaddr; rdx = &soft-TLB entry.
     a_.mov(x::rax, G(rs));
     if (simm) a_.add(x::rax, simm);
+    if (!load) a_.mov(x::rdi, G(rt));
+    a_.call(asmjit::Imm(load ? thunks_.load[lg][is_signed] : thunks_.store[lg]));
+    a_.jne(miss);
+    if (load) store_gpr(rt, x::rax);
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
+    return true;
+  }
+
+  // A load or store thunk: the soft-TLB hit path; ZF = 0 on a miss. The
+  // tag compare keeps the low alignment bits: misaligned addresses miss.
+  void mem_body(bool load, unsigned size, bool is_signed) {
+    const bool be = c_.cfg.big_endian;
+    Label out = a_.newLabel();
     a_.mov(x::rcx, x::rax);
     a_.shr(x::rcx, 12);
     a_.and_(x::ecx, kSoftTlbSize - 1);
     a_.shl(x::ecx, 4);
     static_assert(sizeof(SoftTlbEntry) == 16);
-    a_.lea(x::rdx, x::ptr(x::rbx, x::rcx, 0, load ? o_.stlb_load : o_.stlb_store));
-    // Tag compare keeps the low alignment bits: misaligned addresses miss.
     a_.mov(x::rsi, x::rax);
     a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
     a_.or_(x::rsi, Q(o_.mode_key));
-    a_.cmp(x::rsi, x::qword_ptr(x::rdx));
-    a_.jne(miss);
-    a_.mov(x::rdx, x::qword_ptr(x::rdx, 8));  // addend: host = vaddr + addend
+    a_.cmp(x::rsi, stlb(x::rcx, load, 0));
+    a_.jne(out);
+    a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
+    // No flags change from here on (mov, movsx/movzx, bswap, rol by 8 leave ZF).
     if (load) {
       switch (size) {
         case 1:
@@ -752,34 +796,25 @@ class Emitter {
           if (be) a_.bswap(x::rax);
           break;
       }
-      store_gpr(rt, x::rax);
     } else {
-      a_.mov(x::rcx, G(rt));
       switch (size) {
-        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::cl); break;
+        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::dil); break;
         case 2:
-          if (be) a_.rol(x::cx, 8);
-          a_.mov(x::word_ptr(x::rdx, x::rax), x::cx);
+          if (be) a_.rol(x::di, 8);
+          a_.mov(x::word_ptr(x::rdx, x::rax), x::di);
           break;
         case 4:
-          if (be) a_.bswap(x::ecx);
-          a_.mov(x::dword_ptr(x::rdx, x::rax), x::ecx);
+          if (be) a_.bswap(x::edi);
+          a_.mov(x::dword_ptr(x::rdx, x::rax), x::edi);
           break;
         default:
-          if (be) a_.bswap(x::rcx);
-          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rcx);
+          if (be) a_.bswap(x::rdi);
+          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rdi);
           break;
       }
     }
-    a_.bind(cont);
-    const unsigned synced = synced_;
-    stubs_.push_back([this, miss, cont, i, synced] {
-      a_.bind(miss);
-      call_handler(i, synced);
-      add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
-      a_.jmp(cont);
-    });
-    return true;
+    a_.bind(out);
+    a_.ret();
   }
 
   // rax = rs + simm; rcx = its soft-TLB slot offset (index * 16); rsi =
@@ -1086,6 +1121,7 @@ class Emitter {
   FallbackSite* args_;
   ChainSlot* slots_;
   const JumpCacheEntry* jump_cache_;
+  const Thunks& thunks_;
   Label epilogue_, chain_entry_;
   Label lookup_at_pc_, leave_;
   bool lookup_at_pc_used_ = false, leave_used_ = false;
@@ -1110,16 +1146,17 @@ class X64Backend : public Backend {
     const bool log = log_env && std::strtoull(log_env, nullptr, 16) == ir.vpc;
     if (log) code.setLogger(&logger);
     x::Assembler a(&code);
-    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache);
+    if (!thunks_.lookup && !make_thunks(c, jump_cache, error)) return CompiledBlock{};
+    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache, thunks_);
     e.emit();
     if (log) std::fprintf(stderr, "disco: JIT block %llx:\n%s\n", static_cast<unsigned long long>(ir.vpc), logger.data());
     if (!eh.error.empty()) {
       error = "x86-64 emitter: " + eh.error;
       return CompiledBlock{};
     }
-    BlockFn fn = nullptr;
-    if (rt_.add(&fn, &code) != asmjit::kErrorOk || !fn) {
-      error = "x86-64 emitter: cannot install code";
+    BlockFn fn = reinterpret_cast<BlockFn>(install(code));
+    if (!fn) {
+      error = "x86-64 emitter: cannot install code (code area full?)";
       return CompiledBlock{};
     }
     out.fn = fn;
@@ -1133,10 +1170,78 @@ class X64Backend : public Backend {
     out.inlined = e.inlined;
     return out;
   }
-  void release(BlockFn fn) override { rt_.release(fn); }
+  // Code is never freed one block at a time: the JIT flushes everything
+  // when it has made kCodeAreaBytes / 4 of code, and then calls reset.
+  void release(BlockFn) override {}
+  void reset() override { next_ = reset_to_; }
+
+  X64Backend() {
+    // One area, on 2 MiB pages where the host allows (fewer iTLB misses:
+    // kernel code runs thousands of small blocks a few times each).
+    raw_ = static_cast<uint8_t*>(mmap(nullptr, kCodeAreaBytes + kHugePage, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+    if (raw_ == MAP_FAILED) {
+      raw_ = nullptr;
+      return;
+    }
+    area_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw_) + kHugePage - 1) & ~(kHugePage - 1));
+    madvise(area_, kCodeAreaBytes, MADV_HUGEPAGE);
+    next_ = reset_to_ = area_;
+  }
+  ~X64Backend() override {
+    if (raw_) munmap(raw_, kCodeAreaBytes + kHugePage);
+  }
 
  private:
-  asmjit::JitRuntime rt_;
+  static constexpr size_t kHugePage = 2u << 20;
+  static constexpr size_t kCodeAreaBytes = 1u << 30;  // virtual; the JIT flushes at a quarter of it
+
+  // Places finished code in the area (as JitRuntime::add does); null if
+  // it does not fit.
+  void* install(asmjit::CodeHolder& code) {
+    if (!area_ || code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
+      return nullptr;
+    const size_t estimate = code.codeSize();
+    uint8_t* p = next_;
+    if (estimate > static_cast<size_t>(area_ + kCodeAreaBytes - p)) return nullptr;
+    if (code.relocateToBase(reinterpret_cast<uint64_t>(p)) != asmjit::kErrorOk) return nullptr;
+    const size_t size = code.codeSize();  // may shrink (address-table entries not needed)
+    if (code.copyFlattenedData(p, size, asmjit::CopySectionFlags::kPadSectionBuffer) != asmjit::kErrorOk)
+      return nullptr;
+    asmjit::VirtMem::flushInstructionCache(p, size);
+    next_ = p + ((size + 63) & ~size_t{63});
+    return p;
+  }
+
+  bool make_thunks(const Cpu& c, const JumpCacheEntry* jump_cache, std::string& error) {
+    asmjit::CodeHolder code;
+    code.init(rt_.environment());
+    RecordingErrorHandler eh;
+    code.setErrorHandler(&eh);
+    x::Assembler a(&code);
+    const BlockIR none;
+    const JitClasses cls;
+    FallbackCounters counters;
+    Thunks t;
+    std::vector<std::pair<uint64_t*, Label>> at;
+    Emitter(a, c, none, cls, counters, nullptr, nullptr, jump_cache, t).emit_thunks(t, at);
+    void* base = eh.error.empty() ? install(code) : nullptr;
+    if (!base) {
+      error = "x86-64 emitter: cannot install the shared code" + (eh.error.empty() ? "" : ": " + eh.error);
+      return false;
+    }
+    for (auto& [slot, label] : at) *slot = reinterpret_cast<uint64_t>(base) + code.labelOffsetFromBase(label);
+    thunks_ = t;
+    reset_to_ = next_;
+    return true;
+  }
+
+  asmjit::JitRuntime rt_;  // only its environment (the host) is used
+  uint8_t* raw_ = nullptr;
+  uint8_t* area_ = nullptr;
+  uint8_t* next_ = nullptr;
+  uint8_t* reset_to_ = nullptr;  // past the thunks
+  Thunks thunks_;
 };
 
 }  // namespace
