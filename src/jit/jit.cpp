@@ -93,8 +93,9 @@ void Jit::invalidate_page(uint64_t ppage) {
   for (const Key& key : it->second) {
     auto b = blocks_.find(key);
     if (b == blocks_.end()) continue;
-    JumpCacheEntry& e = fast_[jump_cache_index(key.vpc)];
-    if (e.block == b->second.get()) e = JumpCacheEntry{};
+    const size_t idx = jump_cache_index(key.vpc);
+    for (size_t k : {idx, idx ^ 1})
+      if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
     retire(std::move(b->second));  // the running block may be one of them
     blocks_.erase(b);
     stats_.invalidations++;
@@ -119,19 +120,35 @@ Jit::Block* Jit::lookup_or_compile() {
   // The caller made s.pc's page the fetch page.
   const uint64_t paddr = c_.fetch_page->paddr | (c_.s.pc & kPageMask);
   const Key key{c_.s.pc, paddr | (mode_bits() << kModeShift)};
-  JumpCacheEntry& e = fast_[jump_cache_index(key.vpc)];
-  if (__builtin_expect(e.vpc == key.vpc && e.phys_mode == key.phys_mode, 1)) return static_cast<Block*>(e.block);
-  return lookup_slow(key, e);
+  JumpCacheEntry* e = probe(key);
+  if (__builtin_expect(e != nullptr, 1)) return static_cast<Block*>(e->block);
+  // The new entry goes first; the one it displaces becomes the second way.
+  const size_t idx = jump_cache_index(key.vpc);
+  fast_[idx ^ 1] = fast_[idx];
+  return lookup_slow(key, fast_[idx]);
+}
+
+// The fast cache is two-way in the dispatcher: an entry's own slot (the
+// one generated code reads) and its neighbour (same host cache line); a
+// hit in the neighbour swaps the two.
+JumpCacheEntry* Jit::probe(const Key& key) {
+  const size_t idx = jump_cache_index(key.vpc);
+  JumpCacheEntry& e = fast_[idx];
+  if (e.vpc == key.vpc && e.phys_mode == key.phys_mode) return &e;
+  JumpCacheEntry& o = fast_[idx ^ 1];
+  if (o.vpc == key.vpc && o.phys_mode == key.phys_mode) {
+    std::swap(e, o);
+    return &e;
+  }
+  return nullptr;
 }
 
 // A kseg0/1 pc whose block is in the fast cache: no fetch needed (see
 // in_kseg01). Null if it is not there.
 Jit::Block* Jit::lookup_kseg01() {
   const uint64_t pc = c_.s.pc;
-  const JumpCacheEntry& e = fast_[jump_cache_index(pc)];
-  if (e.vpc == pc && e.phys_mode == ((pc & kKseg01PhysMask) | (mode_bits() << kModeShift)))
-    return static_cast<Block*>(e.block);
-  return nullptr;
+  const JumpCacheEntry* e = probe(Key{pc, (pc & kKseg01PhysMask) | (mode_bits() << kModeShift)});
+  return e ? static_cast<Block*>(e->block) : nullptr;
 }
 
 Jit::Block* Jit::lookup_slow(const Key& key, JumpCacheEntry& e) {

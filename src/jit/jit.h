@@ -77,6 +77,7 @@ class Jit {
   void retire(std::unique_ptr<Block> b);
   Block* lookup_or_compile();
   Block* lookup_kseg01();
+  JumpCacheEntry* probe(const Key& key);
   Block* lookup_slow(const Key& key, JumpCacheEntry& e);
   void invalidate_page(uint64_t ppage);
   static void on_code_written(void* self, uint64_t ppage);
