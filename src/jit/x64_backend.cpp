@@ -163,11 +163,14 @@ class Emitter {
     else lookup_exit(pc);
   }
   // Leaves for `target` (pc and cycles already stored): through a chain
-  // slot when the target is on this block's page (same translation) and
-  // nothing needs the dispatcher — no events, and room before stop_at for a
-  // whole block — else back to the dispatcher.
+  // slot when the target's translation cannot differ from the one the slot
+  // gets linked with — on this block's page (same translation), or in
+  // kseg0/1 (fixed by the mode, which the link requires to be the same) —
+  // and nothing needs the dispatcher — no events, and room before stop_at
+  // for a whole block; else through the jump cache.
   void chain_to(uint64_t target) {
-    if (((target ^ ir_.vpc) & ~kPageMask) != 0 || slot_count == kMaxChainSlots) {
+    const bool fixed = ((target ^ ir_.vpc) & ~kPageMask) == 0 || in_kseg01(target);
+    if (!fixed || no_chain_ || slot_count == kMaxChainSlots) {
       lookup_exit(target);
       return;
     }
@@ -1085,6 +1088,9 @@ class Emitter {
     // The delay slot, then on to the target.
     const unsigned s = i + 1;
     const GuestInsn& slot = ir_.insns[s];
+    // A privileged slot (say MTC0 Status or EntryHi, whose handler may let
+    // the block go on) may change the mode or the translation: no chaining.
+    no_chain_ = (slot.flags & F_PRIV) != 0;
     bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) &&
                 emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw),
                          field::sa(slot.raw), static_cast<int32_t>(field::simm(slot.raw)), slot.raw);
@@ -1125,6 +1131,7 @@ class Emitter {
   Label epilogue_, chain_entry_;
   Label lookup_at_pc_, leave_;
   bool lookup_at_pc_used_ = false, leave_used_ = false;
+  bool no_chain_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
   std::vector<std::function<void()>> stubs_;
 };
