@@ -2,26 +2,25 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 
 namespace disco::jit {
 
-namespace {
-using namespace cp0;
-// Status bits that change what a block means: privilege (and so which
-// segments are legal and whether 64-bit ops are enabled), coprocessor
-// usability and the FPU register model.
-constexpr uint32_t kModeStatusBits =
-    Status_KSU | Status_EXL | Status_ERL | Status_UX | Status_SX | Status_KX | Status_CU0 | Status_CU1 | Status_FR;
-}  // namespace
-
 Jit::Jit(Cpu& c, JitClasses classes)
-    : c_(c), classes_(classes), backend_(make_host_backend()), fast_(kFastCacheSize) {
+    : c_(c), classes_(classes), backend_(make_host_backend()), fast_(size_t{1} << kJumpCacheBits) {
   if (!backend_) std::fprintf(stderr, "disco: no JIT backend for this host yet; using the interpreter\n");
   c_.code_write_hook = &Jit::on_code_written;
   c_.code_write_hook_ctx = this;
+  if (std::getenv("DISCO_JIT_PERF_MAP")) {
+    // For `perf report`: symbols for generated code (perf's /tmp/perf-PID.map).
+    const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+    perf_map_ = std::fopen(path.c_str(), "w");
+  }
 }
 
 Jit::~Jit() {
+  if (perf_map_) std::fclose(perf_map_);
   c_.code_write_hook = nullptr;
   c_.code_write_hook_ctx = nullptr;
   if (!backend_) return;
@@ -30,6 +29,36 @@ Jit::~Jit() {
 }
 
 uint64_t Jit::mode_bits() const { return c_.s.cp0.status & kModeStatusBits; }
+
+int resume_after_events(Cpu& c) {
+  const uint32_t ev = c.events;
+  if (ev & ~(EV_PC_SET | EV_IRQ_CHECK)) return 0;
+  // service_events would update the timer; a timer moved before stop_at
+  // (a Compare or Count write) needs a new stop_at.
+  if (c.s.cycles >= c.next_timer_cycle || c.next_timer_cycle < c.jit_stop_at) return 0;
+  if ((ev & EV_IRQ_CHECK) && (c.s.branch_pending || c.interrupt_pending())) return 0;
+  c.events = 0;
+  return (ev & EV_PC_SET) ? 2 : 1;
+}
+
+int run_fallback(Cpu& c, const FallbackSite& f) {
+  c.s.pc = f.pc;
+  c.s.in_delay_slot = f.delay_slot;
+  if (f.delay_slot) c.s.branch_pending = false;
+  f.insn.fn(c, f.insn);
+  ++*f.counter;
+  if (__builtin_expect(c.events == 0, 1)) return 0;
+  ++c.s.cycles;  // the instruction itself
+  const int r = resume_after_events(c);
+  if (r == 1) {
+    --c.s.cycles;
+    return 0;
+  }
+  if (r == 2) return 2;
+  // A branch handler left branch_pending for the dispatcher.
+  if (!(c.events & EV_PC_SET)) c.s.pc = f.delay_slot ? c.s.branch_target : f.pc + 4;
+  return 1;
+}
 
 void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)->invalidate_page(ppage); }
 
@@ -64,7 +93,9 @@ void Jit::invalidate_page(uint64_t ppage) {
   for (const Key& key : it->second) {
     auto b = blocks_.find(key);
     if (b == blocks_.end()) continue;
-    fast_[fast_index(key)] = CacheEntry{};
+    const size_t idx = jump_cache_index(key.vpc);
+    for (size_t k : {idx, idx ^ 1})
+      if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
     retire(std::move(b->second));  // the running block may be one of them
     blocks_.erase(b);
     stats_.invalidations++;
@@ -80,7 +111,7 @@ void Jit::flush() {
   }
   blocks_.clear();
   page_blocks_.clear();
-  std::fill(fast_.begin(), fast_.end(), CacheEntry{});
+  std::fill(fast_.begin(), fast_.end(), JumpCacheEntry{});
   stats_.code_bytes = 0;
   stats_.flushes++;
 }
@@ -88,18 +119,44 @@ void Jit::flush() {
 Jit::Block* Jit::lookup_or_compile() {
   // The caller made s.pc's page the fetch page.
   const uint64_t paddr = c_.fetch_page->paddr | (c_.s.pc & kPageMask);
-  const Key key{c_.s.pc, paddr | (mode_bits() << 36)};
-  CacheEntry& e = fast_[fast_index(key)];
-  if (__builtin_expect(e.key == key, 1)) return e.block;
-  return lookup_slow(key, e);
+  const Key key{c_.s.pc, paddr | (mode_bits() << kModeShift)};
+  JumpCacheEntry* e = probe(key);
+  if (__builtin_expect(e != nullptr, 1)) return static_cast<Block*>(e->block);
+  // The new entry goes first; the one it displaces becomes the second way.
+  const size_t idx = jump_cache_index(key.vpc);
+  fast_[idx ^ 1] = fast_[idx];
+  return lookup_slow(key, fast_[idx]);
 }
 
-Jit::Block* Jit::lookup_slow(const Key& key, CacheEntry& e) {
+// The fast cache is two-way in the dispatcher: an entry's own slot (the
+// one generated code reads) and its neighbour (same host cache line); a
+// hit in the neighbour swaps the two.
+JumpCacheEntry* Jit::probe(const Key& key) {
+  const size_t idx = jump_cache_index(key.vpc);
+  JumpCacheEntry& e = fast_[idx];
+  if (e.vpc == key.vpc && e.phys_mode == key.phys_mode) return &e;
+  JumpCacheEntry& o = fast_[idx ^ 1];
+  if (o.vpc == key.vpc && o.phys_mode == key.phys_mode) {
+    std::swap(e, o);
+    return &e;
+  }
+  return nullptr;
+}
+
+// A kseg0/1 pc whose block is in the fast cache: no fetch needed (see
+// in_kseg01). Null if it is not there.
+Jit::Block* Jit::lookup_kseg01() {
+  const uint64_t pc = c_.s.pc;
+  const JumpCacheEntry* e = probe(Key{pc, (pc & kKseg01PhysMask) | (mode_bits() << kModeShift)});
+  return e ? static_cast<Block*>(e->block) : nullptr;
+}
+
+Jit::Block* Jit::lookup_slow(const Key& key, JumpCacheEntry& e) {
   auto it = blocks_.find(key);
   if (it == blocks_.end()) {
     const BlockIR ir = form_block(c_);
     if (ir.insns.empty()) return nullptr;
-    CompiledBlock code = backend_->compile(ir, c_, classes_, fallbacks_, last_error_);
+    CompiledBlock code = backend_->compile(ir, c_, classes_, fallbacks_, fast_.data(), last_error_);
     if (!code.fn) {
       // Never silently: say so once, and let the interpreter run this code.
       static bool warned = false;
@@ -108,6 +165,9 @@ Jit::Block* Jit::lookup_slow(const Key& key, CacheEntry& e) {
       return nullptr;
     }
     stats_.blocks_compiled++;
+    if (perf_map_)
+      std::fprintf(perf_map_, "%llx %zx jit_%llx\n", static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(code.fn)),
+                   code.code_bytes, static_cast<unsigned long long>(key.vpc));
     stats_.code_bytes += code.code_bytes;
     auto b = std::make_unique<Block>();
     b->code = std::move(code);
@@ -118,8 +178,9 @@ Jit::Block* Jit::lookup_slow(const Key& key, CacheEntry& e) {
     it = blocks_.emplace(key, std::move(b)).first;
     if (stats_.code_bytes > kCodeCacheLimit) flush_requested_ = true;
   }
-  e = CacheEntry{key, it->second.get()};
-  return e.block;
+  Block* b = it->second.get();
+  e = JumpCacheEntry{key.vpc, key.phys_mode, b->code.chain_entry, b};
+  return b;
 }
 
 StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
@@ -135,6 +196,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     for (auto& b : retired_) backend_->release(b->code.fn);
     retired_.clear();
   }
+  if (blocks_.empty() && stats_.code_bytes == 0) backend_->reset();  // nothing alive: reuse the code memory
   uint64_t stop_at = 0;
   StopReason why;
   ChainSlot*& pending_link = pending_link_;
@@ -154,13 +216,16 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
       continue;
     }
     c_.s.in_delay_slot = false;
-    // Same page as the last fetch (compare keeps pc bits 1..0): no call.
-    if ((c_.s.pc & ~(kPageMask & ~3ull)) != c_.fetch_vpage && !interp::fetch(c_)) {  // fetch exception
-      ++c_.s.cycles;
-      pending_link = nullptr;
-      continue;
+    Block* b = in_kseg01(c_.s.pc) ? lookup_kseg01() : nullptr;
+    if (!b) {
+      // Same page as the last fetch (compare keeps pc bits 1..0): no call.
+      if ((c_.s.pc & ~(kPageMask & ~3ull)) != c_.fetch_vpage && !interp::fetch(c_)) {  // fetch exception
+        ++c_.s.cycles;
+        pending_link = nullptr;
+        continue;
+      }
+      b = lookup_or_compile();
     }
-    Block* b = lookup_or_compile();
     if (!b || c_.s.cycles + b->code.guest_insns > stop_at) {
       interp::execute_one(c_);
       stats_.interp_steps++;
@@ -182,6 +247,9 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     c_.jit_stop_at = stop_at;
     b->code.fn(&c_);
     pending_link = static_cast<ChainSlot*>(c_.jit_chain_slot);
+    if (c_.events) stats_.exits_event++;
+    else if (pending_link) stats_.exits_slot++;
+    else stats_.exits_lookup++;
     stats_.blocks_executed++;
     stats_.guest_insns_in_blocks += c_.s.cycles - before;
   }
@@ -195,7 +263,8 @@ std::string Jit::report() const {
   std::snprintf(buf, sizeof buf,
                 "JIT: %llu blocks compiled (%llu KiB code), %llu dispatched, %llu invalidated, %llu flushes, %llu chains\n"
                 "JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
-                "%llu interpreter steps\n",
+                "%llu interpreter steps\n"
+                "JIT: exits to the dispatcher: %llu on events, %llu through exit slots, %llu other\n",
                 static_cast<unsigned long long>(stats_.blocks_compiled),
                 static_cast<unsigned long long>(stats_.code_bytes >> 10),
                 static_cast<unsigned long long>(stats_.blocks_executed),
@@ -206,7 +275,10 @@ std::string Jit::report() const {
                 stats_.guest_insns_in_blocks
                     ? 100.0 * static_cast<double>(fallback_total) / static_cast<double>(stats_.guest_insns_in_blocks)
                     : 0.0,
-                static_cast<unsigned long long>(stats_.interp_steps));
+                static_cast<unsigned long long>(stats_.interp_steps),
+                static_cast<unsigned long long>(stats_.exits_event),
+                static_cast<unsigned long long>(stats_.exits_slot),
+                static_cast<unsigned long long>(stats_.exits_lookup));
   std::string out = buf;
   std::vector<std::pair<uint64_t, size_t>> top;
   for (size_t i = 0; i < kOpCount; ++i)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,10 @@ struct JitStats {
   uint64_t invalidations = 0;
   uint64_t flushes = 0;
   uint64_t chains_linked = 0;
+  // Why blocks came back to the dispatcher: an event (exception, ERET,
+  // interrupt check, ...), an exit slot not linked yet or a timer/budget
+  // stop, or a jump-cache exit that missed.
+  uint64_t exits_event = 0, exits_slot = 0, exits_lookup = 0;
   uint64_t code_bytes = 0;
 };
 
@@ -70,9 +75,10 @@ class Jit {
   };
   void unlink(Block& b);
   void retire(std::unique_ptr<Block> b);
-  struct CacheEntry;
   Block* lookup_or_compile();
-  Block* lookup_slow(const Key& key, CacheEntry& e);
+  Block* lookup_kseg01();
+  JumpCacheEntry* probe(const Key& key);
+  Block* lookup_slow(const Key& key, JumpCacheEntry& e);
   void invalidate_page(uint64_t ppage);
   static void on_code_written(void* self, uint64_t ppage);
   uint64_t mode_bits() const;
@@ -83,16 +89,7 @@ class Jit {
   std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<Key>> page_blocks_;  // ppage -> keys
   std::vector<std::unique_ptr<Block>> retired_;  // freed at the next safe point
-  struct CacheEntry {
-    Key key{~0ull, ~0ull};
-    Block* block = nullptr;
-  };
-  static size_t fast_index(const Key& k) {
-    const uint64_t h = (k.vpc ^ (k.phys_mode * 0x9e3779b97f4a7c15ull)) >> 2;
-    return (h ^ (h >> 16)) & (kFastCacheSize - 1);
-  }
-  static constexpr size_t kFastCacheSize = 1u << 13;
-  std::vector<CacheEntry> fast_;
+  std::vector<JumpCacheEntry> fast_;  // 1 << kJumpCacheBits; generated code reads it too
   bool flush_requested_ = false;
   // The exit the last block left through (kept across run() calls so that
   // lockstep, which runs one step at a time, exercises chaining too).
@@ -100,6 +97,7 @@ class Jit {
   JitStats stats_;
   FallbackCounters fallbacks_;
   std::string last_error_;
+  std::FILE* perf_map_ = nullptr;  // DISCO_JIT_PERF_MAP set: perf's symbol map
 };
 
 }  // namespace disco::jit

@@ -11,9 +11,13 @@
 // - Inline loads/stores take the soft-TLB hit path only; a miss calls the
 //   handler, which fills the soft TLB or raises the guest exception.
 #include <asmjit/x86.h>
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <functional>
+#include <cstdlib>
+#include <cstdio>
+#include <optional>
 
 #include "interp/interpreter.h"
 #include "jit/backend.h"
@@ -30,7 +34,7 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store, stop_at, chain_slot;
+      stlb_store, stlb_fetch, stop_at, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -41,8 +45,22 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
-                 off(&c.jit_stop_at),     off(&c.jit_chain_slot)};
+                 off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_slot),
+                 off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
+                 off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
 }
+
+// Code shared by all blocks of a backend (generated once, never freed):
+// soft-TLB loads and stores, the chained-exit checks, the jump-cache
+// lookup. Small blocks keep more of the guest's code in the host's caches.
+struct Thunks {
+  uint64_t load[4][2] = {};  // [log2 size][signed]: rax = vaddr -> rax = value; ZF = 0 on a miss
+  uint64_t store[4] = {};    // [log2 size]: rax = vaddr, rdi = value; ZF = 0 on a miss
+  // Called; they return only if the block may go on, and the caller jumps
+  // itself (one indirect jump per exit predicts far better than a shared one).
+  uint64_t chain = 0;   // rax = &ChainSlot::jump_to; then jmp [rax]
+  uint64_t lookup = 0;  // rax = s.pc (stored, as are the cycles) -> rax = the block's entry; then jmp rax
+};
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
  public:
@@ -55,8 +73,46 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
-          DecodedInsn* args, ChainSlot* slots)
-      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots) {}
+          FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache, const Thunks& thunks)
+      : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
+        jump_cache_(jump_cache), thunks_(thunks) {}
+
+  // The shared code (see Thunks), into `t` as offsets from the code's base.
+  void emit_thunks(Thunks& t, std::vector<std::pair<uint64_t*, Label>>& at) {
+    epilogue_ = a_.newLabel();
+    auto start = [&](uint64_t* slot) {
+      Label l = a_.newLabel();
+      a_.align(asmjit::AlignMode::kCode, 16);
+      a_.bind(l);
+      at.emplace_back(slot, l);
+    };
+    for (unsigned lg = 0; lg < 4; ++lg) {
+      for (unsigned sg = 0; sg < 2; ++sg) {
+        if (sg && lg == 3) continue;
+        start(&t.load[lg][sg]);
+        mem_body(true, 1u << lg, sg != 0);
+      }
+      start(&t.store[lg]);
+      mem_body(false, 1u << lg, false);
+    }
+    // Called from a block; "no" leaves for the dispatcher from here.
+    Label no = a_.newLabel();
+    start(&t.chain);
+    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(no);
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
+    a_.cmp(x::rcx, Q(o_.stop_at));
+    a_.ja(no);
+    a_.ret();
+    start(&t.lookup);
+    lookup_body(no);
+    a_.bind(no);
+    a_.add(x::rsp, 8);  // the call into the thunk
+    a_.pop(x::rbx);
+    a_.ret();
+  }
 
   unsigned inlined = 0;
   unsigned slot_count = 0;
@@ -104,28 +160,99 @@ class Emitter {
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(count) - synced_);
     if (chain) chain_to(pc);
-    else a_.jmp(epilogue_);
+    else lookup_exit(pc);
   }
   // Leaves for `target` (pc and cycles already stored): through a chain
-  // slot when the target is on this block's page (same translation) and
-  // nothing needs the dispatcher — no events, and room before stop_at for a
-  // whole block — else back to the dispatcher.
+  // slot when the target's translation cannot differ from the one the slot
+  // gets linked with — on this block's page (same translation), or in
+  // kseg0/1 (fixed by the mode, which the link requires to be the same) —
+  // and nothing needs the dispatcher — no events, and room before stop_at
+  // for a whole block; else through the jump cache.
   void chain_to(uint64_t target) {
-    if (((target ^ ir_.vpc) & ~kPageMask) != 0 || slot_count == kMaxChainSlots) {
-      a_.jmp(epilogue_);
+    const bool fixed = ((target ^ ir_.vpc) & ~kPageMask) == 0 || in_kseg01(target);
+    if (!fixed || no_chain_ || slot_count == kMaxChainSlots) {
+      lookup_exit(target);
       return;
     }
     ChainSlot& slot = slots_[slot_count++];
     slot.target_pc = target;
     a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
-    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
+    a_.call(asmjit::Imm(thunks_.chain));
+    a_.jmp(x::qword_ptr(x::rax));
+  }
+
+  // Leaves for the pc in s.pc (cycles stored), through the jump cache.
+  void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
+    if (known) a_.mov(x::rax, *known);
+    a_.call(asmjit::Imm(thunks_.lookup));
+    a_.jmp(x::rax);
+  }
+
+  // The lookup thunk, rax = pc: the dispatcher's own checks. No events,
+  // not inside a branch, room for a whole block before stop_at; the fetch
+  // soft-TLB maps the pc's page in the current mode (so an aligned pc, and
+  // the physical page the dispatcher would fetch from), or the pc is in
+  // kseg0/1; and the cache entry for that virtual pc holds the block keyed
+  // by that physical address and the current mode bits. Anything else goes
+  // back to the dispatcher, which sorts it out.
+  void lookup_body(Label no) {
     a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
-    a_.jne(epilogue_);
+    a_.jne(no);
+    a_.cmp(B(o_.branch_pending), 0);
+    a_.jne(no);
     a_.mov(x::rcx, Q(o_.cycles));
     a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
     a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(epilogue_);
-    a_.jmp(x::qword_ptr(x::rax));
+    a_.ja(no);
+    static_assert(sizeof(Cpu::FetchTlbEntry) == 16 && offsetof(DecodedPage, paddr) == 0);
+    // rdx = physical address | page offset | mode bits (the block key).
+    Label mapped = a_.newLabel(), have_phys = a_.newLabel();
+    a_.mov(x::rcx, x::rax);
+    a_.sar(x::rcx, 30);
+    a_.cmp(x::rcx, -2);
+    a_.jne(mapped);
+    a_.mov(x::edx, x::eax);
+    a_.and_(x::edx, static_cast<int32_t>(kKseg01PhysMask));
+    a_.jmp(have_phys);
+    a_.bind(mapped);
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 12);
+    a_.and_(x::ecx, kSoftTlbSize - 1);
+    a_.shl(x::ecx, 4);
+    a_.mov(x::rdx, x::rax);
+    a_.and_(x::rdx, static_cast<int32_t>(~(kPageMask & ~3ull)));  // keeps pc bits 1..0: misaligned misses
+    a_.or_(x::rdx, Q(o_.mode_key));
+    a_.cmp(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch));
+    a_.jne(no);
+    a_.mov(x::rdx, x::qword_ptr(x::rbx, x::rcx, 0, o_.stlb_fetch + 8));
+    a_.mov(x::rdx, x::qword_ptr(x::rdx));
+    a_.mov(x::ecx, x::eax);
+    a_.and_(x::ecx, static_cast<int32_t>(kPageMask));
+    a_.or_(x::rdx, x::rcx);
+    a_.bind(have_phys);
+    a_.mov(x::ecx, x::dword_ptr(x::rbx, o_.status));
+    a_.and_(x::ecx, static_cast<int32_t>(kModeStatusBits));
+    a_.shl(x::rcx, kModeShift);
+    a_.or_(x::rdx, x::rcx);
+    // rsi = the cache entry for this virtual pc.
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 2);
+    a_.mov(x::rsi, x::rax);
+    a_.shr(x::rsi, 15);
+    a_.xor_(x::rcx, x::rsi);
+    a_.and_(x::ecx, (1u << kJumpCacheBits) - 1);
+    a_.shl(x::ecx, 5);
+    a_.mov(x::rsi, reinterpret_cast<uint64_t>(jump_cache_));
+    a_.add(x::rsi, x::rcx);
+    static_assert(offsetof(JumpCacheEntry, vpc) == 0 && offsetof(JumpCacheEntry, phys_mode) == 8 &&
+                  offsetof(JumpCacheEntry, entry) == 16);
+    a_.cmp(x::rax, x::qword_ptr(x::rsi));
+    a_.jne(no);
+    a_.cmp(x::rdx, x::qword_ptr(x::rsi, 8));
+    a_.jne(no);
+    a_.mov(B(o_.in_delay_slot), 0);
+    a_.mov(x::rax, x::qword_ptr(x::rsi, 16));
+    a_.ret();
   }
 
   // Calls the interpreter's handler for instruction i. `synced` is how
@@ -134,24 +261,55 @@ class Emitter {
   void call_handler(unsigned i, unsigned synced) {
     const GuestInsn& g = ir_.insns[i];
     add_cycles(static_cast<int64_t>(i) - synced);
-    a_.mov(x::rax, g.pc);
-    a_.mov(Q(o_.pc), x::rax);
-    a_.mov(B(o_.in_delay_slot), g.delay_slot ? 1 : 0);
-    if (g.delay_slot) a_.mov(B(o_.branch_pending), 0);
-    args_[i] = DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)};
+    args_[i] = FallbackSite{DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)}, g.pc,
+                            &counters_.by_op[static_cast<size_t>(g.op)], g.delay_slot};
     a_.mov(x::rdi, x::rbx);
     a_.mov(x::rsi, reinterpret_cast<uint64_t>(&args_[i]));
-    a_.mov(x::rax, reinterpret_cast<uint64_t>(interp::handler(g.op)));
+    a_.mov(x::rax, reinterpret_cast<uint64_t>(&run_fallback));
     a_.call(x::rax);
-    a_.mov(x::rax, reinterpret_cast<uint64_t>(&counters_.by_op[static_cast<size_t>(g.op)]));
-    a_.inc(x::qword_ptr(x::rax));
-    Label on_events = a_.newLabel();
+    a_.test(x::eax, x::eax);
+    a_.jnz(leave());
+  }
+
+  // Out of line, shared: run_fallback said 1 (dispatcher) or 2 (s.pc).
+  Label leave() {
+    if (!leave_used_) {
+      leave_used_ = true;
+      leave_ = a_.newLabel();
+      Label at_pc = lookup_at_pc();
+      stubs_.insert(stubs_.begin(), [this, at_pc] {
+        a_.bind(leave_);
+        a_.cmp(x::eax, 2);
+        a_.je(at_pc);
+        a_.jmp(epilogue_);
+      });
+    }
+    return leave_;
+  }
+
+  // After instruction i set or may have set events (cycles = base + i on
+  // this path): resume_after_events decides between going on here, going
+  // on at the pc an exception or ERET set, and the dispatcher.
+  void check_events(unsigned i) {
+    Label on_events = a_.newLabel(), resume = a_.newLabel();
     a_.test(x::dword_ptr(x::rbx, o_.events), -1);
     a_.jnz(on_events);
-    stubs_.push_back([this, on_events, i] {
+    a_.bind(resume);
+    stubs_.push_back([this, on_events, resume, i] {
       const GuestInsn& gi = ir_.insns[i];
+      Label not_here = a_.newLabel();
       a_.bind(on_events);
       add_cycles(1);  // the instruction itself: cycles = base + i + 1
+      a_.mov(x::rdi, x::rbx);
+      a_.mov(x::rax, reinterpret_cast<uint64_t>(&resume_after_events));
+      a_.call(x::rax);
+      a_.cmp(x::eax, 1);
+      a_.jne(not_here);
+      add_cycles(-1);
+      a_.jmp(resume);
+      a_.bind(not_here);
+      a_.test(x::eax, x::eax);
+      a_.jnz(lookup_at_pc());
       a_.test(x::dword_ptr(x::rbx, o_.events), EV_PC_SET);
       a_.jnz(epilogue_);
       if (gi.delay_slot) {
@@ -162,6 +320,20 @@ class Emitter {
       a_.mov(Q(o_.pc), x::rax);
       a_.jmp(epilogue_);
     });
+  }
+
+  // Out of line, shared by the block's exits: lookup_exit for s.pc.
+  Label lookup_at_pc() {
+    if (!lookup_at_pc_used_) {
+      lookup_at_pc_used_ = true;
+      lookup_at_pc_ = a_.newLabel();
+      stubs_.insert(stubs_.begin(), [this] {
+        a_.bind(lookup_at_pc_);
+        a_.mov(x::rax, Q(o_.pc));
+        lookup_exit();
+      });
+    }
+    return lookup_at_pc_;
   }
 
   // A main-path fallback.
@@ -182,9 +354,11 @@ class Emitter {
       if (g.op != Op::ERET) return emit_branch(i);
     }
     bool done = cls_.alu && emit_alu(g.op, rs, rt, rd, sa, simm, w);
+    if (!done && cls_.alu) done = emit_kernel_op(i, rt);
     if (!done && cls_.alu && (g.op == Op::TEQ || g.op == Op::TNE)) done = emit_trap_eq(i, rs, rt);
     if (!done && cls_.mem && (g.flags & (F_LOAD | F_STORE)) && !(g.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(i, rs, rt, simm);
+    if (!done && cls_.mem) done = emit_llsc(i, rs, rt, simm) || emit_load_lr(i, rs, rt, simm);
     if (done) {
       ++inlined;
     } else {
@@ -192,7 +366,8 @@ class Emitter {
     }
     if ((g.flags & F_ENDS_BLOCK) && !g.delay_slot) {
       // After a privileged instruction (TLB write, CP0 move, cache op) the
-      // translation of this very page may have changed: no chaining.
+      // translation of this very page may have changed: no chaining, but
+      // the jump cache (which checks the translation) is fine.
       exit_to_imm(g.pc + 4, i + 1, !(g.flags & F_PRIV));
       return true;
     }
@@ -390,11 +565,150 @@ class Emitter {
         store_gpr(rt, x::rax);
         return true;
       }
-      case Op::DSBH: case Op::DSHD: case Op::WSBH:
-        return false;
+      // Division by zero and the one overflowing signed quotient both leave
+      // LO = rs and HI = 0 (x86 would trap on them).
+      case Op::DIV: case Op::DIVU: case Op::DDIV: case Op::DDIVU: {
+        const bool wide = op == Op::DDIV || op == Op::DDIVU, sgn = op == Op::DIV || op == Op::DDIV;
+        if (wide && !ops64()) return false;
+        const x::Gp ra = wide ? x::Gp(x::rax) : x::Gp(x::eax), rc = wide ? x::Gp(x::rcx) : x::Gp(x::ecx),
+                    rdx = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
+        Label special = a_.newLabel(), normal = a_.newLabel(), done = a_.newLabel();
+        a_.mov(ra, wide ? G(rs) : G32(rs));
+        a_.mov(rc, wide ? G(rt) : G32(rt));
+        a_.test(rc, rc);
+        a_.jz(special);
+        if (sgn) {
+          a_.cmp(rc, -1);
+          a_.jne(normal);
+          if (wide) {
+            a_.mov(x::rdx, INT64_MIN);
+            a_.cmp(x::rax, x::rdx);
+          } else {
+            a_.cmp(x::eax, INT32_MIN);
+          }
+          a_.je(special);
+        }
+        a_.bind(normal);
+        if (sgn) {
+          if (wide) a_.cqo(); else a_.cdq();
+          a_.idiv(rc);
+        } else {
+          a_.xor_(x::edx, x::edx);
+          a_.div(rc);
+        }
+        if (!wide) {
+          a_.movsxd(x::rax, x::eax);
+          a_.movsxd(x::rdx, x::edx);
+        }
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(Q(o_.hi), x::rdx);
+        a_.jmp(done);
+        a_.bind(special);
+        if (!wide) a_.movsxd(x::rax, x::eax);
+        a_.mov(Q(o_.lo), x::rax);
+        a_.mov(x::qword_ptr(x::rbx, o_.hi), 0);
+        a_.bind(done);
+        (void)rdx;
+        return true;
+      }
+      case Op::WSBH:
+        a_.mov(x::eax, G32(rt));
+        a_.mov(x::ecx, x::eax);
+        a_.and_(x::eax, 0x00ff00ff);
+        a_.shl(x::eax, 8);
+        a_.shr(x::ecx, 8);
+        a_.and_(x::ecx, 0x00ff00ff);
+        a_.or_(x::eax, x::ecx);
+        a_.movsxd(x::rax, x::eax);
+        store_gpr(rd, x::rax);
+        return true;
+      case Op::DSBH: case Op::DSHD:
+        if (!ops64()) return false;
+        a_.mov(x::rax, G(rt));
+        if (op == Op::DSBH) {
+          a_.mov(x::rcx, x::rax);
+          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
+          a_.and_(x::rax, x::rdx);
+          a_.shl(x::rax, 8);
+          a_.shr(x::rcx, 8);
+          a_.and_(x::rcx, x::rdx);
+          a_.or_(x::rax, x::rcx);
+        } else {  // halfwords reversed: a byte swap, then bytes swapped back within each halfword
+          a_.bswap(x::rax);
+          a_.mov(x::rcx, x::rax);
+          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
+          a_.and_(x::rax, x::rdx);
+          a_.shl(x::rax, 8);
+          a_.shr(x::rcx, 8);
+          a_.and_(x::rcx, x::rdx);
+          a_.or_(x::rax, x::rcx);
+        }
+        store_gpr(rd, x::rax);
+        return true;
       case Op::SYNC: case Op::PREF: return true;
       default: return false;
     }
+  }
+
+  // Privileged ops that are simple in kernel mode (the key's mode bits fix
+  // the mode for the whole block, so require_cp0 passes): CACHE is a no-op,
+  // DI/EI read and change Status.IE; after EI, the interrupt check.
+  bool emit_kernel_op(unsigned i, unsigned rt) {
+    const Op op = ir_.insns[i].op;
+    if (!c_.kernel_mode()) return false;
+    if (op == Op::MFC0 || op == Op::DMFC0) return emit_mfc0(i, rt);
+    if (op != Op::CACHE && op != Op::DI && op != Op::EI) return false;
+    if (op == Op::CACHE) return true;
+    if (op == Op::EI) {
+      add_cycles(static_cast<int64_t>(i) - synced_);
+      synced_ = i;
+    }
+    a_.movsxd(x::rax, x::dword_ptr(x::rbx, o_.status));
+    store_gpr(rt, x::rax);
+    if (op == Op::DI) {
+      a_.and_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(~cp0::Status_IE));
+      return true;
+    }
+    a_.or_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(cp0::Status_IE));
+    a_.or_(x::dword_ptr(x::rbx, o_.events), static_cast<int32_t>(EV_IRQ_CHECK));
+    check_events(i);
+    return true;
+  }
+
+  // MFC0/DMFC0 of CP0 registers that are plain fields (cp0_read returns
+  // them as stored, Status and the Configs sign-extended); the rest (Count,
+  // Random, Cause, ...) run the handler.
+  bool emit_mfc0(unsigned i, unsigned rt) {
+    const uint32_t w = ir_.insns[i].raw;
+    const Cp0State& cp = c_.s.cp0;
+    const void* src = nullptr;
+    bool sext = false;
+    switch (cp0::reg(field::rd(w), w & 7)) {
+      case cp0::Index: src = &cp.index; break;
+      case cp0::EntryLo0: src = &cp.entrylo0; break;
+      case cp0::EntryLo1: src = &cp.entrylo1; break;
+      case cp0::Context: src = &cp.context; break;
+      case cp0::UserLocal: src = &cp.userlocal; break;
+      case cp0::PageMask: src = &cp.pagemask; break;
+      case cp0::Wired: src = &cp.wired; break;
+      case cp0::BadVAddr: src = &cp.badvaddr; break;
+      case cp0::EntryHi: src = &cp.entryhi; break;
+      case cp0::EPC: src = &cp.epc; break;
+      case cp0::XContext: src = &cp.xcontext; break;
+      case cp0::ErrorEPC: src = &cp.errorepc; break;
+      case cp0::LLAddr: src = &cp.lladdr; break;
+      case cp0::Compare: src = &cp.compare; break;
+      case cp0::Status: src = &cp.status; sext = true; break;
+      default: return false;
+    }
+    const int32_t off = static_cast<int32_t>(static_cast<const char*>(src) - reinterpret_cast<const char*>(&c_));
+    static_assert(sizeof(cp.compare) == 4 && sizeof(cp.status) == 4 && sizeof(cp.epc) == 8);
+    if (src == &cp.compare) a_.mov(x::eax, x::dword_ptr(x::rbx, off));
+    else if (sext) a_.movsxd(x::rax, x::dword_ptr(x::rbx, off));
+    else a_.mov(x::rax, Q(off));
+    if (ir_.insns[i].op == Op::MFC0) a_.movsxd(x::rax, x::eax);
+    store_gpr(rt, x::rax);
+    return true;
   }
 
   // TEQ/TNE (compilers put `teq rt, zero` after every divide): the compare
@@ -419,40 +733,51 @@ class Emitter {
   bool emit_mem(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
     const GuestInsn& g = ir_.insns[i];
     bool is_signed = false;
-    unsigned size = 0;
+    unsigned lg = 0;
     switch (g.op) {
-      case Op::LB: size = 1; is_signed = true; break;
-      case Op::LBU: size = 1; break;
-      case Op::LH: size = 2; is_signed = true; break;
-      case Op::LHU: size = 2; break;
-      case Op::LW: size = 4; is_signed = true; break;
-      case Op::LWU: if (!ops64()) return false; size = 4; break;
-      case Op::LD: if (!ops64()) return false; size = 8; break;
-      case Op::SB: size = 1; break;
-      case Op::SH: size = 2; break;
-      case Op::SW: size = 4; break;
-      case Op::SD: if (!ops64()) return false; size = 8; break;
+      case Op::LB: is_signed = true; break;
+      case Op::LBU: break;
+      case Op::LH: lg = 1; is_signed = true; break;
+      case Op::LHU: lg = 1; break;
+      case Op::LW: lg = 2; is_signed = true; break;
+      case Op::LWU: if (!ops64()) return false; lg = 2; break;
+      case Op::LD: if (!ops64()) return false; lg = 3; break;
+      case Op::SB: break;
+      case Op::SH: lg = 1; break;
+      case Op::SW: lg = 2; break;
+      case Op::SD: if (!ops64()) return false; lg = 3; break;
       default: return false;
     }
     const bool load = (g.flags & F_LOAD) != 0;
-    const bool be = c_.cfg.big_endian;
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    // rax = vaddr; rdx = &soft-TLB entry.
     a_.mov(x::rax, G(rs));
     if (simm) a_.add(x::rax, simm);
+    if (!load) a_.mov(x::rdi, G(rt));
+    a_.call(asmjit::Imm(load ? thunks_.load[lg][is_signed] : thunks_.store[lg]));
+    a_.jne(miss);
+    if (load) store_gpr(rt, x::rax);
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
+    return true;
+  }
+
+  // A load or store thunk: the soft-TLB hit path; ZF = 0 on a miss. The
+  // tag compare keeps the low alignment bits: misaligned addresses miss.
+  void mem_body(bool load, unsigned size, bool is_signed) {
+    const bool be = c_.cfg.big_endian;
+    Label out = a_.newLabel();
     a_.mov(x::rcx, x::rax);
     a_.shr(x::rcx, 12);
     a_.and_(x::ecx, kSoftTlbSize - 1);
     a_.shl(x::ecx, 4);
     static_assert(sizeof(SoftTlbEntry) == 16);
-    a_.lea(x::rdx, x::ptr(x::rbx, x::rcx, 0, load ? o_.stlb_load : o_.stlb_store));
-    // Tag compare keeps the low alignment bits: misaligned addresses miss.
     a_.mov(x::rsi, x::rax);
     a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
     a_.or_(x::rsi, Q(o_.mode_key));
-    a_.cmp(x::rsi, x::qword_ptr(x::rdx));
-    a_.jne(miss);
-    a_.mov(x::rdx, x::qword_ptr(x::rdx, 8));  // addend: host = vaddr + addend
+    a_.cmp(x::rsi, stlb(x::rcx, load, 0));
+    a_.jne(out);
+    a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
+    // No flags change from here on (mov, movsx/movzx, bswap, rol by 8 leave ZF).
     if (load) {
       switch (size) {
         case 1:
@@ -474,26 +799,45 @@ class Emitter {
           if (be) a_.bswap(x::rax);
           break;
       }
-      store_gpr(rt, x::rax);
     } else {
-      a_.mov(x::rcx, G(rt));
       switch (size) {
-        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::cl); break;
+        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::dil); break;
         case 2:
-          if (be) a_.rol(x::cx, 8);
-          a_.mov(x::word_ptr(x::rdx, x::rax), x::cx);
+          if (be) a_.rol(x::di, 8);
+          a_.mov(x::word_ptr(x::rdx, x::rax), x::di);
           break;
         case 4:
-          if (be) a_.bswap(x::ecx);
-          a_.mov(x::dword_ptr(x::rdx, x::rax), x::ecx);
+          if (be) a_.bswap(x::edi);
+          a_.mov(x::dword_ptr(x::rdx, x::rax), x::edi);
           break;
         default:
-          if (be) a_.bswap(x::rcx);
-          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rcx);
+          if (be) a_.bswap(x::rdi);
+          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rdi);
           break;
       }
     }
-    a_.bind(cont);
+    a_.bind(out);
+    a_.ret();
+  }
+
+  // rax = rs + simm; rcx = its soft-TLB slot offset (index * 16); rsi =
+  // the tag an access of `size` bytes must match.
+  void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
+    a_.mov(x::rax, G(rs));
+    if (simm) a_.add(x::rax, simm);
+    a_.mov(x::rcx, x::rax);
+    a_.shr(x::rcx, 12);
+    a_.and_(x::ecx, kSoftTlbSize - 1);
+    a_.shl(x::ecx, 4);
+    a_.mov(x::rsi, x::rax);
+    a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
+    a_.or_(x::rsi, Q(o_.mode_key));
+  }
+  x::Mem stlb(const x::Gp& idx, bool load, int32_t field) const {
+    return x::qword_ptr(x::rbx, idx, 0, (load ? o_.stlb_load : o_.stlb_store) + field);
+  }
+  // A handler call at `miss` for instruction i, then back to `cont`.
+  void miss_stub(Label miss, Label cont, unsigned i) {
     const unsigned synced = synced_;
     stubs_.push_back([this, miss, cont, i, synced] {
       a_.bind(miss);
@@ -501,6 +845,135 @@ class Emitter {
       add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
       a_.jmp(cont);
     });
+  }
+  // Value in `v` (a register of the access width) from/to guest order.
+  void swap_guest(const x::Gp& v) {
+    if (c_.cfg.big_endian) a_.bswap(v);
+  }
+
+  // LL/LLD and SC/SCD, as the handlers do them, when every access hits the
+  // soft TLB; anything else (a miss, a fault, a mapped LL whose LLAddr
+  // needs the TLB) runs the handler, which starts from scratch: nothing is
+  // written before the inline path is sure to finish.
+  bool emit_llsc(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
+    const Op op = ir_.insns[i].op;
+    if (op != Op::LL && op != Op::LLD && op != Op::SC && op != Op::SCD) return false;
+    const bool wide = op == Op::LLD || op == Op::SCD;
+    if (wide && !ops64()) return false;
+    const unsigned size = wide ? 8 : 4;
+    const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi);
+    Label miss = a_.newLabel(), cont = a_.newLabel();
+    vaddr_and_tag(rs, simm, size);
+    if (op == Op::LL || op == Op::LLD) {
+      // LLAddr = paddr >> 4: for kseg0/1 and xkphys a function of vaddr.
+      Label have = a_.newLabel(), not_k01 = a_.newLabel();
+      a_.mov(x::r8, x::rax);
+      a_.sar(x::r8, 30);
+      a_.cmp(x::r8, -2);
+      a_.jne(not_k01);
+      a_.mov(x::r8d, x::eax);
+      a_.and_(x::r8d, static_cast<int32_t>(kKseg01PhysMask));
+      a_.jmp(have);
+      a_.bind(not_k01);
+      a_.mov(x::r8, x::rax);
+      a_.shr(x::r8, 62);
+      a_.cmp(x::r8d, 2);
+      a_.jne(miss);
+      a_.mov(x::r8, (1ull << cp0::kPaBits) - 1);
+      a_.and_(x::r8, x::rax);
+      a_.bind(have);
+      a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+      a_.jne(miss);
+      a_.mov(x::rdx, stlb(x::rcx, true, 8));
+      a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
+      swap_guest(v);
+      a_.shr(x::r8, 4);
+      a_.mov(Q(o_.lladdr), x::r8);
+      a_.mov(B(o_.llbit), 1);
+      a_.mov(Q(o_.ll_vaddr), x::rax);
+      a_.mov(Q(o_.ll_value), x::rdi);  // zero-extended for LL
+      if (!wide) a_.movsxd(x::rdi, x::edi);
+      store_gpr(rt, x::rdi);
+    } else {
+      Label fail = a_.newLabel(), differs = a_.newLabel();
+      a_.cmp(B(o_.llbit), 0);
+      a_.je(fail);
+      a_.cmp(x::rax, Q(o_.ll_vaddr));
+      a_.jne(fail);
+      a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+      a_.jne(miss);
+      a_.cmp(x::rsi, stlb(x::rcx, false, 0));
+      a_.jne(miss);
+      a_.mov(x::rdx, stlb(x::rcx, true, 8));
+      a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
+      swap_guest(v);
+      a_.cmp(v, wide ? Q(o_.ll_value) : x::dword_ptr(x::rbx, o_.ll_value));
+      a_.jne(differs);
+      a_.mov(x::rdx, stlb(x::rcx, false, 8));
+      a_.mov(x::rdi, G(rt));
+      swap_guest(v);
+      a_.mov(x::ptr(x::rdx, x::rax, 0, 0, size), v);
+      a_.mov(B(o_.llbit), 0);
+      a_.mov(x::eax, 1);
+      store_gpr(rt, x::rax);
+      a_.jmp(cont);
+      a_.bind(differs);
+      a_.mov(B(o_.llbit), 0);
+      a_.xor_(x::eax, x::eax);
+      store_gpr(rt, x::rax);
+      a_.jmp(cont);
+      // No link for this address: fails, or raises AdES if misaligned.
+      a_.bind(fail);
+      a_.test(x::al, static_cast<int32_t>(size - 1));
+      a_.jnz(miss);
+      a_.xor_(x::eax, x::eax);
+      store_gpr(rt, x::rax);
+    }
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
+    return true;
+  }
+
+  // LWL/LWR/LDL/LDR: the aligned word through the soft TLB, merged into rt
+  // by a shift that depends on the low address bits; a miss runs the handler.
+  bool emit_load_lr(unsigned i, unsigned rs, unsigned rt, int32_t simm) {
+    const Op op = ir_.insns[i].op;
+    if (op != Op::LWL && op != Op::LWR && op != Op::LDL && op != Op::LDR) return false;
+    const bool wide = op == Op::LDL || op == Op::LDR, left = op == Op::LWL || op == Op::LDL;
+    if (wide && !ops64()) return false;
+    const unsigned n = wide ? 8 : 4;
+    const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi), m = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
+    Label miss = a_.newLabel(), cont = a_.newLabel();
+    vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
+    a_.cmp(x::rsi, stlb(x::rcx, true, 0));
+    a_.jne(miss);
+    a_.mov(x::rdx, stlb(x::rcx, true, 8));
+    a_.mov(x::r8, x::rax);
+    a_.and_(x::r8, static_cast<int32_t>(~(n - 1)));
+    a_.mov(v, x::ptr(x::rdx, x::r8, 0, 0, n));
+    swap_guest(v);
+    // cl = shift: left (N-1-lane)*8, right lane*8; the lane mirrors for big-endian.
+    a_.mov(x::ecx, x::eax);
+    a_.and_(x::ecx, static_cast<int32_t>(n - 1));
+    if (left != c_.cfg.big_endian) a_.xor_(x::ecx, static_cast<int32_t>(n - 1));
+    a_.shl(x::ecx, 3);
+    if (left) {
+      a_.shl(v, x::cl);
+      a_.mov(m, 1);
+      a_.shl(m, x::cl);
+      a_.dec(m);  // rt's bytes below the loaded ones stay
+    } else {
+      a_.shr(v, x::cl);
+      a_.mov(m, -1);
+      a_.shr(m, x::cl);
+      a_.not_(m);  // rt's bytes above the loaded ones stay
+    }
+    a_.and_(m, wide ? G(rt) : G32(rt));
+    a_.or_(v, m);
+    if (!wide) a_.movsxd(x::rdi, x::edi);
+    store_gpr(rt, x::rdi);
+    a_.bind(cont);
+    miss_stub(miss, cont, i);
     return true;
   }
 
@@ -536,6 +1009,8 @@ class Emitter {
       case Op::BGTZ: cond = GT; break;
       case Op::BLTZ: cond = LT; break;
       case Op::BGEZ: cond = GE; break;
+      case Op::BLTZAL: cond = LT; link = true; break;  // links taken or not
+      case Op::BGEZAL: cond = GE; link = true; break;
       case Op::BEQL: cond = EQ; likely = true; break;
       case Op::BNEL: cond = NE; likely = true; break;
       case Op::BLEZL: cond = LE; likely = true; break;
@@ -576,6 +1051,10 @@ class Emitter {
             default: a_.cmovge(x::rdx, x::rcx); break;
           }
           a_.mov(Q(o_.branch_target), x::rdx);
+          if (link) {  // after the compare read rs (rs = 31 is UNPREDICTABLE)
+            a_.mov(x::rax, g.pc + 8);
+            store_gpr(31, x::rax);
+          }
         } else {
           Label not_taken = a_.newLabel();
           switch (cond) {
@@ -609,16 +1088,20 @@ class Emitter {
     // The delay slot, then on to the target.
     const unsigned s = i + 1;
     const GuestInsn& slot = ir_.insns[s];
+    // A privileged slot (say MTC0 Status or EntryHi, whose handler may let
+    // the block go on) may change the mode or the translation: no chaining.
+    no_chain_ = (slot.flags & F_PRIV) != 0;
     bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) &&
                 emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw),
                          field::sa(slot.raw), static_cast<int32_t>(field::simm(slot.raw)), slot.raw);
+    if (!done && cls_.alu && slot.op != Op::EI) done = emit_kernel_op(s, field::rt(slot.raw));
     if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
     if (done) ++inlined; else fallback(s);
     a_.mov(x::rax, Q(o_.branch_target));
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(s) + 1 - synced_);
-    // Static targets chain; register jumps (JR/JALR) go to the dispatcher.
+    // Static targets chain; register jumps (JR/JALR) look up the jump cache.
     if (inline_ok && cond != NONE) {
       Label not_taken = a_.newLabel();
       a_.mov(x::rcx, taken);
@@ -630,7 +1113,7 @@ class Emitter {
     } else if (inline_ok && (g.op == Op::J || g.op == Op::JAL)) {
       chain_to(jtarget);
     } else {
-      a_.jmp(epilogue_);
+      lookup_exit();  // rax = s.pc
     }
     return true;
   }
@@ -641,9 +1124,14 @@ class Emitter {
   const BlockIR& ir_;
   const JitClasses& cls_;
   FallbackCounters& counters_;
-  DecodedInsn* args_;
+  FallbackSite* args_;
   ChainSlot* slots_;
+  const JumpCacheEntry* jump_cache_;
+  const Thunks& thunks_;
   Label epilogue_, chain_entry_;
+  Label lookup_at_pc_, leave_;
+  bool lookup_at_pc_used_ = false, leave_used_ = false;
+  bool no_chain_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
   std::vector<std::function<void()>> stubs_;
 };
@@ -651,24 +1139,31 @@ class Emitter {
 class X64Backend : public Backend {
  public:
   CompiledBlock compile(const BlockIR& ir, const Cpu& c, const JitClasses& classes, FallbackCounters& counters,
-                        std::string& error) override {
+                        const JumpCacheEntry* jump_cache, std::string& error) override {
     CompiledBlock out;
-    out.fallback_args = std::make_unique<DecodedInsn[]>(ir.insns.size());
+    out.fallback_args = std::make_unique<FallbackSite[]>(ir.insns.size());
     out.slots = std::make_unique<ChainSlot[]>(kMaxChainSlots);
     asmjit::CodeHolder code;
     code.init(rt_.environment());
     RecordingErrorHandler eh;
     code.setErrorHandler(&eh);
+    // DISCO_JIT_LOG=<hex vpc>: print the host code of the block at that pc.
+    asmjit::StringLogger logger;
+    static const char* log_env = std::getenv("DISCO_JIT_LOG");
+    const bool log = log_env && std::strtoull(log_env, nullptr, 16) == ir.vpc;
+    if (log) code.setLogger(&logger);
     x::Assembler a(&code);
-    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get());
+    if (!thunks_.lookup && !make_thunks(c, jump_cache, error)) return CompiledBlock{};
+    Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache, thunks_);
     e.emit();
+    if (log) std::fprintf(stderr, "disco: JIT block %llx:\n%s\n", static_cast<unsigned long long>(ir.vpc), logger.data());
     if (!eh.error.empty()) {
       error = "x86-64 emitter: " + eh.error;
       return CompiledBlock{};
     }
-    BlockFn fn = nullptr;
-    if (rt_.add(&fn, &code) != asmjit::kErrorOk || !fn) {
-      error = "x86-64 emitter: cannot install code";
+    BlockFn fn = reinterpret_cast<BlockFn>(install(code));
+    if (!fn) {
+      error = "x86-64 emitter: cannot install code (code area full?)";
       return CompiledBlock{};
     }
     out.fn = fn;
@@ -682,10 +1177,78 @@ class X64Backend : public Backend {
     out.inlined = e.inlined;
     return out;
   }
-  void release(BlockFn fn) override { rt_.release(fn); }
+  // Code is never freed one block at a time: the JIT flushes everything
+  // when it has made kCodeAreaBytes / 4 of code, and then calls reset.
+  void release(BlockFn) override {}
+  void reset() override { next_ = reset_to_; }
+
+  X64Backend() {
+    // One area, on 2 MiB pages where the host allows (fewer iTLB misses:
+    // kernel code runs thousands of small blocks a few times each).
+    raw_ = static_cast<uint8_t*>(mmap(nullptr, kCodeAreaBytes + kHugePage, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+    if (raw_ == MAP_FAILED) {
+      raw_ = nullptr;
+      return;
+    }
+    area_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw_) + kHugePage - 1) & ~(kHugePage - 1));
+    madvise(area_, kCodeAreaBytes, MADV_HUGEPAGE);
+    next_ = reset_to_ = area_;
+  }
+  ~X64Backend() override {
+    if (raw_) munmap(raw_, kCodeAreaBytes + kHugePage);
+  }
 
  private:
-  asmjit::JitRuntime rt_;
+  static constexpr size_t kHugePage = 2u << 20;
+  static constexpr size_t kCodeAreaBytes = 1u << 30;  // virtual; the JIT flushes at a quarter of it
+
+  // Places finished code in the area (as JitRuntime::add does); null if
+  // it does not fit.
+  void* install(asmjit::CodeHolder& code) {
+    if (!area_ || code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
+      return nullptr;
+    const size_t estimate = code.codeSize();
+    uint8_t* p = next_;
+    if (estimate > static_cast<size_t>(area_ + kCodeAreaBytes - p)) return nullptr;
+    if (code.relocateToBase(reinterpret_cast<uint64_t>(p)) != asmjit::kErrorOk) return nullptr;
+    const size_t size = code.codeSize();  // may shrink (address-table entries not needed)
+    if (code.copyFlattenedData(p, size, asmjit::CopySectionFlags::kPadSectionBuffer) != asmjit::kErrorOk)
+      return nullptr;
+    asmjit::VirtMem::flushInstructionCache(p, size);
+    next_ = p + ((size + 63) & ~size_t{63});
+    return p;
+  }
+
+  bool make_thunks(const Cpu& c, const JumpCacheEntry* jump_cache, std::string& error) {
+    asmjit::CodeHolder code;
+    code.init(rt_.environment());
+    RecordingErrorHandler eh;
+    code.setErrorHandler(&eh);
+    x::Assembler a(&code);
+    const BlockIR none;
+    const JitClasses cls;
+    FallbackCounters counters;
+    Thunks t;
+    std::vector<std::pair<uint64_t*, Label>> at;
+    Emitter(a, c, none, cls, counters, nullptr, nullptr, jump_cache, t).emit_thunks(t, at);
+    void* base = eh.error.empty() ? install(code) : nullptr;
+    if (!base) {
+      error = "x86-64 emitter: cannot install the shared code" + (eh.error.empty() ? "" : ": " + eh.error);
+      return false;
+    }
+    for (auto& [slot, label] : at) *slot = reinterpret_cast<uint64_t>(base) + code.labelOffsetFromBase(label);
+    thunks_ = t;
+    reset_to_ = next_;
+    return true;
+  }
+
+  asmjit::JitRuntime rt_;  // only its environment (the host) is used
+  uint8_t* raw_ = nullptr;
+  uint8_t* area_ = nullptr;
+  uint8_t* next_ = nullptr;
+  uint8_t* reset_to_ = nullptr;  // past the thunks
+  Thunks thunks_;
 };
 
 }  // namespace

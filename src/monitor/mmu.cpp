@@ -104,11 +104,20 @@ void flush_soft_tlb(Cpu& c) {
 void invalidate_tlb_entry(Cpu& c, const TlbEntry& e) {
   const uint64_t cmp = (3ull << 62) | (EntryHi_VPN2 & ~e.pagemask);
   auto stale = [&](uint64_t vaddr) { return ((vaddr ^ e.entryhi) & cmp) == 0; };
-  for (auto* table : {c.stlb_load, c.stlb_store})
-    for (unsigned i = 0; i < kSoftTlbSize; ++i)
-      if (table[i].tag && stale(table[i].tag & ~kPageMask)) table[i].tag = 0;
-  for (auto& f : c.stlb_fetch)
-    if (f.tag && stale(f.tag & ~kPageMask)) f.tag = 0;
+  auto check = [&](unsigned i) {
+    if (c.stlb_load[i].tag && stale(c.stlb_load[i].tag & ~kPageMask)) c.stlb_load[i].tag = 0;
+    if (c.stlb_store[i].tag && stale(c.stlb_store[i].tag & ~kPageMask)) c.stlb_store[i].tag = 0;
+    if (c.stlb_fetch[i].tag && stale(c.stlb_fetch[i].tag & ~kPageMask)) c.stlb_fetch[i].tag = 0;
+  };
+  // A soft-TLB slot only holds pages of its index: the entry's pair of
+  // pages covers `pages` consecutive indices (all of them when large).
+  const uint64_t pages = ((e.pagemask | 0x1fff) + 1) >> 12;
+  if (pages < kSoftTlbSize) {
+    const uint64_t first = (e.entryhi & EntryHi_VPN2 & ~e.pagemask) >> 12;
+    for (uint64_t k = 0; k < pages; ++k) check(static_cast<unsigned>((first + k) & (kSoftTlbSize - 1)));
+  } else {
+    for (unsigned i = 0; i < kSoftTlbSize; ++i) check(i);
+  }
   if (c.fetch_vpage != ~0ull && stale(c.fetch_vpage)) c.fetch_vpage = ~0ull;
 }
 

@@ -699,13 +699,121 @@ TEST(ModeChange, KernelModeDoesNotReuseUserBlocks) {
   t.expect_same();
 }
 
+// ---- inline divides, LL/SC, unaligned loads --------------------------------------
+
+// Divisions inline, including the cases x86 would trap on (zero divisor,
+// the overflowing signed quotient): LO/HI as the interpreter leaves them.
+TEST(InlineOps, DivideEdgeCases) {
+  const uint64_t kMin64 = 1ull << 63, kMin32 = 0xffffffff80000000ull;
+  const uint64_t values[][2] = {{1000, 7},        {~999ull, 7},    {1000, ~6ull},       {12345, 0},
+                                {kMin64, ~0ull},  {kMin32, ~0ull}, {0xffffffff, 0xffffffff}, {kMin64, 3},
+                                {0x7fffffff, 1},  {5, 0x100000000ull}};
+  for (const auto& v : values) {
+    SCOPED_TRACE(hex(v[0]) + " / " + hex(v[1]));
+    Twin t;
+    t.load({DIV(T1, T2), MFLO(V0), MFHI(V1), DIVU(T1, T2), MFLO(A0), MFHI(T0), DDIV(T1, T2), MFLO(T3),
+            MFHI(T4), DDIVU(T1, T2), MFLO(20), MFHI(21), BREAK});
+    t.gpr(T1, v[0]);
+    t.gpr(T2, v[1]);
+    t.lockstep_until_exception();
+    EXPECT_EQ(exccode(t.d()), EXC_Bp);
+    t.expect_same();
+    EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::DDIV)], 0u);
+  }
+}
+
+// LL/SC and LLD/SCD on kseg0 and xkphys data (inline, LLAddr from the
+// address), an SC after the word changed, an SC with no link, and a
+// misaligned SC (AdES).
+TEST(InlineOps, LoadLinkedStoreConditional) {
+  const uint64_t kData = 0x30000;
+  for (const uint64_t base : {kKseg0 + kData, uint64_t{0x9800000000000000ull} + kData}) {
+    for (const bool be : {false, true}) {
+      SCOPED_TRACE(hex(base) + (be ? " big-endian" : " little-endian"));
+      CpuConfig cfg;
+      cfg.big_endian = be;
+      Twin t(cfg);
+      t.load({LL(T0, T1, 4), ADDIU(T0, T0, 1), SC(T0, T1, 4), LLD(V0, T1, 8), DADDIU(V0, V0, 1), SCD(V0, T1, 8),
+              LL(V1, T1, 4), SW(ZERO, T1, 4), SC(V1, T1, 4), SC(A0, T1, 4), MFC0(T3, 17), LL(T4, T1, 16),
+              SC(T4, T1, 18), BREAK});
+      for (TestCpu* c : {&t.ref, &t.dut}) {
+        c->bus.write32(kData + 4, be ? __builtin_bswap32(41) : 41);
+        c->bus.write64(kData + 8, be ? __builtin_bswap64(0x1234567890ull) : 0x1234567890ull);
+      }
+      t.gpr(T1, base);
+      t.gpr(A0, 9);
+      t.lockstep_until_exception();
+      EXPECT_EQ(exccode(t.d()), EXC_AdES);  // the last SC
+      EXPECT_EQ(t.d().s.gpr[T0], 1u);
+      EXPECT_EQ(t.d().s.gpr[V0], 1u);
+      EXPECT_EQ(t.d().s.gpr[V1], 0u);  // the word changed
+      EXPECT_EQ(t.d().s.gpr[A0], 0u);  // no link
+      EXPECT_EQ(t.d().s.gpr[T3], t.r().s.gpr[T3]);
+      EXPECT_EQ(t.d().s.cp0.lladdr, t.r().s.cp0.lladdr);
+      EXPECT_EQ(t.d().s.cp0.lladdr, (kData + 16) >> 4);
+      EXPECT_EQ(t.dut.bus.read64(kData + 8), t.ref.bus.read64(kData + 8));
+      EXPECT_EQ(t.dut.bus.read32(kData + 4), 0u);
+      EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::LLD)], 0u);
+      t.expect_same();
+    }
+  }
+}
+
+// LWL/LWR/LDL/LDR at every byte offset, both byte orders.
+TEST(InlineOps, UnalignedLoadPairs) {
+  const uint64_t kData = 0x30000;
+  for (const bool be : {false, true}) {
+    for (int off = 0; off < 8; ++off) {
+      SCOPED_TRACE(std::to_string(off) + (be ? " big-endian" : " little-endian"));
+      CpuConfig cfg;
+      cfg.big_endian = be;
+      Twin t(cfg);
+      t.load({LWL(T0, T1, off), LWR(V0, T1, off), LDL(V1, T1, off), LDR(A0, T1, off), LWL(T3, T1, off + 3),
+              LWR(T3, T1, off), LDL(T4, T1, off + 7), LDR(T4, T1, off), BREAK});
+      for (TestCpu* c : {&t.ref, &t.dut}) {
+        c->bus.write64(kData, 0x8877665544332211ull);
+        c->bus.write64(kData + 8, 0xffeeddccbbaa9988ull);
+      }
+      t.gpr(T1, kKseg0 + kData);
+      for (unsigned r : {T0, V0, V1, A0, T3, T4}) t.gpr(r, 0x0123456789abcdefull);
+      t.lockstep_until_exception();
+      EXPECT_EQ(exccode(t.d()), EXC_Bp);
+      EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::LDL)], 0u);
+      t.expect_same();
+    }
+  }
+}
+
+// BGEZAL/BLTZAL inline: the link is written taken or not; the compare reads
+// rs first. Byte swaps and kernel-mode CP0 reads inline too.
+TEST(InlineOps, BranchAndLinkSwapsCp0Reads) {
+  for (const uint64_t v : {uint64_t{5}, ~uint64_t{4}, uint64_t{0}}) {
+    SCOPED_TRACE(hex(v));
+    Twin t;
+    t.load({BGEZAL(T1, 3), WSBH(V0, T1), NOP, NOP, BLTZAL(T1, 3), DSBH(V1, T1), NOP, NOP, DSHD(A0, T1),
+            MFC0(T0, 12), DMFC0(T2, 14), MFC0(T3, 10), DMFC0(T4, 4), MFC0(20, 11), BREAK});
+    t.both([](Cpu& c) {
+      c.s.cp0.epc = 0x123456789abcdef0ull;
+      c.s.cp0.entryhi = 0xc000000012345000ull;
+      c.s.cp0.context = 0x8000000000000000ull;
+      c.s.cp0.compare = 0x87654321;
+    });
+    t.gpr(T1, v == 5 ? 0x1122334455667788ull : v);
+    t.lockstep_until_exception();
+    EXPECT_EQ(exccode(t.d()), EXC_Bp);
+    t.expect_same();
+    for (Op op : {Op::BGEZAL, Op::BLTZAL, Op::WSBH, Op::DSHD, Op::MFC0, Op::DMFC0})
+      EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(op)], 0u) << kInsnTable[static_cast<size_t>(op)].name;
+  }
+}
+
 // ---- statistics ----------------------------------------------------------------
 
-// --stats: DDIV always runs through its handler; each execution counts.
+// --stats: CLZ always runs through its handler; each execution counts.
 TEST(Stats, FallbackCountersCountEachExecution) {
   constexpr unsigned kN = 37;
   Twin t;
-  t.load({DDIV(T1, T2), ADDIU(T0, T0, -1), BNE(T0, ZERO, -3), NOP, BREAK});
+  t.load({CLZ(T1, T2), ADDIU(T0, T0, -1), BNE(T0, ZERO, -3), NOP, BREAK});
   t.pc(kCodeVirt);
   t.gpr(T0, kN);
   t.gpr(T1, 1000);
@@ -713,10 +821,10 @@ TEST(Stats, FallbackCountersCountEachExecution) {
   t.run_both(4 * kN + 1);
   EXPECT_EQ(exccode(t.d()), EXC_Bp);
   t.expect_same();
-  EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::DDIV)], kN);
+  EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::CLZ)], kN);
   EXPECT_EQ(t.jit.fallbacks().by_op[static_cast<size_t>(Op::ADDIU)], 0u);  // inline
   const std::string report = t.jit.report();
-  EXPECT_NE(report.find("DDIV " + std::to_string(kN)), std::string::npos) << report;
+  EXPECT_NE(report.find("CLZ " + std::to_string(kN)), std::string::npos) << report;
 }
 
 // ---- big-endian ----------------------------------------------------------------
