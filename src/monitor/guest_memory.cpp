@@ -48,7 +48,9 @@ uint8_t* GuestMemory::page(uint64_t paddr, bool for_write) {
   if (fresh == kNoPage) {
     if (!oom_ && on_out_of_memory) on_out_of_memory();
     oom_ = true;
-    scratch_.assign(kPageSize, 0);
+    // One scratch page for good: soft-TLB entries may point into it until
+    // the VM stops.
+    if (scratch_.empty()) scratch_.assign(kPageSize, 0);
     return scratch_.data();
   }
   if (m != kNoPage) {
