@@ -36,6 +36,7 @@ void PageSharing::scan(uint64_t budget) {
         // Each pass rehashes every private page, so equal pages meet within
         // one pass; starting afresh bounds the table by the private pages.
         seen_.clear();
+        shared_offered_.clear();
         stats_.merges_last_pass = merges_this_pass_;
         merges_this_pass_ = 0;
       }
@@ -55,9 +56,33 @@ void PageSharing::write_protect(MPage p) {
     if (who.vm < vms_.size() && vms_[who.vm] && vms_[who.vm]->invalidate) vms_[who.vm]->invalidate(mm_.host(p));
 }
 
+// A shared page is a candidate too: a private page elsewhere with the same
+// contents must join it, whether it is scanned before or after it.
+void PageSharing::offer_shared(MPage m) {
+  if (!shared_offered_.insert(m).second) return;  // once per pass
+  const uint64_t h = XXH3_64bits(mm_.host(m), kPageSize);
+  auto [it, fresh] = seen_.try_emplace(h, m);
+  if (fresh || it->second == m) return;
+  const MPage c = it->second;
+  it->second = m;
+  if (!mm_.writable_in_place(c) || std::memcmp(mm_.host(c), mm_.host(m), kPageSize) != 0) return;
+  // A private page hashed earlier in this pass holds the same contents.
+  const PageMapper owner = mm_.mappers(c).front();
+  if (owner.vm >= vms_.size() || !vms_[owner.vm]) return;
+  mm_.map(m, owner);
+  vms_[owner.vm]->remap(owner.gpn, m);
+  ++stats_.merges;
+  ++merges_this_pass_;
+  return;
+}
+
 bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
   const MPage m = gm.at(gpn);
-  if (m == kNoPage || !mm_.writable_in_place(m)) return false;  // untouched or already shared
+  if (m == kNoPage || m == mm_.zero_page()) return false;  // untouched or zero
+  if (!mm_.writable_in_place(m)) {
+    offer_shared(m);  // costs a hash once per pass, not budget
+    return false;
+  }
   ++stats_.pages_scanned;
   ++scanned_[gm.vm_id()];
   const uint8_t* data = mm_.host(m);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "monitor/guest_memory.h"
@@ -43,6 +44,7 @@ class PageSharing {
 
  private:
   bool scan_one(GuestMemory& gm, uint64_t gpn);  // false: nothing to look at
+  void offer_shared(MPage m);
   void write_protect(MPage p);
 
   MachineMemory& mm_;
@@ -53,6 +55,7 @@ class PageSharing {
   // Content hash -> a page that had it when hashed in this pass (it may have
   // changed since: a candidate is always compared in full before sharing).
   std::unordered_map<uint64_t, MPage> seen_;
+  std::unordered_set<MPage> shared_offered_;  // shared pages already in seen_ this pass
   uint64_t zero_hash_ = 0;
   Stats stats_;
   std::vector<uint64_t> scanned_;  // by vm_id

@@ -330,3 +330,30 @@ TEST(SharingEdge, NothingToScanReturns) {
 
 }  // namespace
 }  // namespace disco::test
+
+namespace disco::test {
+namespace {
+
+// A page that takes the contents of an already shared page in a later pass
+// joins it, whether its VM is scanned before or after the sharers.
+TEST(SharingLater, PrivatePageJoinsAPageSharedInAnEarlierPass) {
+  for (uint32_t late : {0u, 2u}) {
+    MachineMemory mm({64 * P});
+    GuestMemory g0 = small_pmap(mm, 0), g1 = small_pmap(mm, 1), g2 = small_pmap(mm, 2);
+    GuestMemory* vms[] = {&g0, &g1, &g2};
+    PageSharing ps(mm);
+    for (GuestMemory* g : vms) ps.add(g);
+    for (uint32_t id = 0; id < 3; ++id)
+      if (id != late) fill(*vms[id], 4, pattern(7));
+    ps.scan(10'000);
+    const MPage s = vms[late == 0 ? 1 : 0]->at(4);
+    ASSERT_EQ(mm.refs(s), 2u);
+    fill(*vms[late], 4, pattern(7));  // the same contents, later
+    ps.scan(10'000);
+    EXPECT_EQ(vms[late]->at(4), s) << "late VM " << late;
+    EXPECT_EQ(mm.refs(s), 3u);
+  }
+}
+
+}  // namespace
+}  // namespace disco::test
