@@ -73,7 +73,6 @@ void PageSharing::offer_shared(MPage m) {
   vms_[owner.vm]->remap(owner.gpn, m);
   ++stats_.merges;
   ++merges_this_pass_;
-  return;
 }
 
 bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
