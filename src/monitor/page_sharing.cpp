@@ -64,15 +64,23 @@ void PageSharing::offer_shared(MPage m) {
   auto [it, fresh] = seen_.try_emplace(h, m);
   if (fresh || it->second == m) return;
   const MPage c = it->second;
-  it->second = m;
-  if (!mm_.writable_in_place(c) || std::memcmp(mm_.host(c), mm_.host(m), kPageSize) != 0) return;
-  // A private page hashed earlier in this pass holds the same contents.
-  const PageMapper owner = mm_.mappers(c).front();
-  if (owner.vm >= vms_.size() || !vms_[owner.vm]) return;
-  mm_.map(m, owner);
-  vms_[owner.vm]->remap(owner.gpn, m);
-  ++stats_.merges;
-  ++merges_this_pass_;
+  if (mm_.refs(c) == 0 || std::memcmp(mm_.host(c), mm_.host(m), kPageSize) != 0) {
+    it->second = m;
+    return;
+  }
+  // `c` holds the same contents: a private page hashed earlier in this pass,
+  // or another shared page (formed in another pass). Its VM mappers move to
+  // the page with more mappers.
+  const MPage keep = mm_.refs(c) > mm_.refs(m) ? c : m;
+  const MPage drop = keep == c ? m : c;
+  it->second = keep;
+  for (const PageMapper& who : mm_.mappers(drop)) {
+    if (who.vm >= vms_.size() || !vms_[who.vm]) continue;  // the image cache keeps its own
+    mm_.map(keep, who);
+    vms_[who.vm]->remap(who.gpn, keep);
+    ++stats_.merges;
+    ++merges_this_pass_;
+  }
 }
 
 bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {

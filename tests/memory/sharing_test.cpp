@@ -355,5 +355,27 @@ TEST(SharingLater, PrivatePageJoinsAPageSharedInAnEarlierPass) {
   }
 }
 
+// Two pairs that came to hold the same contents in different passes end up
+// on one machine page, not on two shared copies.
+TEST(SharingLater, SharedCopiesFormedInDifferentPassesAreJoined) {
+  MachineMemory mm({64 * P});
+  GuestMemory g0 = small_pmap(mm, 0), g1 = small_pmap(mm, 1), g2 = small_pmap(mm, 2), g3 = small_pmap(mm, 3);
+  GuestMemory* vms[] = {&g0, &g1, &g2, &g3};
+  PageSharing ps(mm);
+  for (GuestMemory* g : vms) ps.add(g);
+  fill(g0, 4, pattern(1));
+  fill(g1, 4, pattern(2));
+  fill(g2, 4, pattern(7));
+  fill(g3, 4, pattern(7));
+  ps.scan(10'000);
+  ASSERT_EQ(g2.at(4), g3.at(4));
+  fill(g0, 4, pattern(7));
+  fill(g1, 4, pattern(7));
+  ps.scan(10'000);
+  for (GuestMemory* g : vms) EXPECT_EQ(g->at(4), g2.at(4));
+  EXPECT_EQ(mm.refs(g2.at(4)), 4u);
+  EXPECT_EQ(mm.shared_pages(), 1u);
+}
+
 }  // namespace
 }  // namespace disco::test
