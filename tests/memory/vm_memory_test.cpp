@@ -25,6 +25,7 @@
 #include "monitor/page_sharing.h"
 #include "tests/memory/helpers.h"
 #include "tests/support/encode.h"
+#include "tests/support/make_elf.h"
 
 namespace disco::test {
 namespace {
@@ -261,31 +262,7 @@ std::vector<uint8_t> store_loop_elf() {
   std::memcpy(payload.data(), code, sizeof code);
   std::memcpy(payload.data() + P + 8, &kMarker, 4);
 
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_MIPS;
-  eh.e_version = EV_CURRENT;
-  eh.e_entry = kImageVirt;
-  eh.e_phoff = sizeof eh;
-  eh.e_ehsize = sizeof eh;
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = 1;
-  Elf64_Phdr ph{};
-  ph.p_type = PT_LOAD;
-  ph.p_flags = PF_R | PF_W | PF_X;
-  ph.p_offset = P;  // page-aligned payload
-  ph.p_vaddr = ph.p_paddr = kImageVirt;
-  ph.p_filesz = ph.p_memsz = payload.size();
-  ph.p_align = P;
-  std::vector<uint8_t> f(P, 0);
-  std::memcpy(f.data(), &eh, sizeof eh);
-  std::memcpy(f.data() + sizeof eh, &ph, sizeof ph);
-  f.insert(f.end(), payload.begin(), payload.end());
-  return f;
+  return make_elf(kImageVirt, payload, payload.size());
 }
 
 // The ELF in a temporary file for the life of the test.
