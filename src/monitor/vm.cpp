@@ -246,22 +246,18 @@ VmExit Vm::run(const Limits& lim) {
     if (lim.poll_input) lim.poll_input(*this);
     c.update_timer();
     if (why == StopReason::Wait && !(c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM)) {
-      if (lim.yield_when_idle && (c.host_time || !(c.s.cp0.status & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq))))) {
-        // Sharing the thread: the machine sleeps when every VM idles.
-        const uint32_t im = c.s.cp0.status & cp0::Status_IM;
-        if (!(im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq))) &&
-            !(im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine))))
-          return VmExit::Halted;
-        idle_ = true;
-        return VmExit::Running;
-      }
       const uint32_t im = c.s.cp0.status & cp0::Status_IM;
       const bool timer_can_wake = im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq));
       const bool uart_can_wake = im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine));
-      if (!timer_can_wake && !(uart_can_wake && (lim.wait_input || lim.poll_input))) {
+      if (!timer_can_wake && !(uart_can_wake && (lim.yield_when_idle || lim.wait_input || lim.poll_input))) {
         // Waiting with every interrupt that could wake it masked: the
         // guest halted (Linux's power-off and halt end here).
         return VmExit::Halted;
+      }
+      if (lim.yield_when_idle && (c.host_time || !timer_can_wake)) {
+        // Sharing the thread: the machine sleeps when every VM idles.
+        idle_ = true;
+        return VmExit::Running;
       }
       if (!c.host_time) {
         // Deterministic: time jumps to the timer event.
