@@ -181,6 +181,20 @@ class Emitter {
     a_.jmp(x::qword_ptr(x::rax));
   }
 
+  // rax = a virtual address. In ckseg0/1: dst = its physical address, on to
+  // `done`; anything else falls through. Clobbers `scratch` (may be dst).
+  void kseg01_phys(const x::Gp& dst, const x::Gp& scratch, const Label& done) {
+    Label other = a_.newLabel();
+    a_.mov(scratch, x::rax);
+    a_.sar(scratch, 30);
+    a_.cmp(scratch, -2);
+    a_.jne(other);
+    a_.mov(dst.r32(), x::eax);
+    a_.and_(dst.r32(), static_cast<int32_t>(kKseg01PhysMask));
+    a_.jmp(done);
+    a_.bind(other);
+  }
+
   // Leaves for the pc in s.pc (cycles stored), through the jump cache.
   void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
     if (known) a_.mov(x::rax, *known);
@@ -206,15 +220,8 @@ class Emitter {
     a_.ja(no);
     static_assert(sizeof(Cpu::FetchTlbEntry) == 16 && offsetof(DecodedPage, paddr) == 0);
     // rdx = physical address | page offset | mode bits (the block key).
-    Label mapped = a_.newLabel(), have_phys = a_.newLabel();
-    a_.mov(x::rcx, x::rax);
-    a_.sar(x::rcx, 30);
-    a_.cmp(x::rcx, -2);
-    a_.jne(mapped);
-    a_.mov(x::edx, x::eax);
-    a_.and_(x::edx, static_cast<int32_t>(kKseg01PhysMask));
-    a_.jmp(have_phys);
-    a_.bind(mapped);
+    Label have_phys = a_.newLabel();
+    kseg01_phys(x::rdx, x::rcx, have_phys);
     a_.mov(x::rcx, x::rax);
     a_.shr(x::rcx, 12);
     a_.and_(x::ecx, kSoftTlbSize - 1);
@@ -625,24 +632,16 @@ class Emitter {
       case Op::DSBH: case Op::DSHD:
         if (!ops64()) return false;
         a_.mov(x::rax, G(rt));
-        if (op == Op::DSBH) {
-          a_.mov(x::rcx, x::rax);
-          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
-          a_.and_(x::rax, x::rdx);
-          a_.shl(x::rax, 8);
-          a_.shr(x::rcx, 8);
-          a_.and_(x::rcx, x::rdx);
-          a_.or_(x::rax, x::rcx);
-        } else {  // halfwords reversed: a byte swap, then bytes swapped back within each halfword
-          a_.bswap(x::rax);
-          a_.mov(x::rcx, x::rax);
-          a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
-          a_.and_(x::rax, x::rdx);
-          a_.shl(x::rax, 8);
-          a_.shr(x::rcx, 8);
-          a_.and_(x::rcx, x::rdx);
-          a_.or_(x::rax, x::rcx);
-        }
+        // DSHD reverses the halfwords: a byte swap, then (as DSBH) the bytes
+        // swapped back within each halfword.
+        if (op == Op::DSHD) a_.bswap(x::rax);
+        a_.mov(x::rcx, x::rax);
+        a_.mov(x::rdx, 0x00ff00ff00ff00ffull);
+        a_.and_(x::rax, x::rdx);
+        a_.shl(x::rax, 8);
+        a_.shr(x::rcx, 8);
+        a_.and_(x::rcx, x::rdx);
+        a_.or_(x::rax, x::rcx);
         store_gpr(rd, x::rax);
         return true;
       case Op::SYNC: case Op::PREF: return true;
@@ -866,15 +865,8 @@ class Emitter {
     vaddr_and_tag(rs, simm, size);
     if (op == Op::LL || op == Op::LLD) {
       // LLAddr = paddr >> 4: for kseg0/1 and xkphys a function of vaddr.
-      Label have = a_.newLabel(), not_k01 = a_.newLabel();
-      a_.mov(x::r8, x::rax);
-      a_.sar(x::r8, 30);
-      a_.cmp(x::r8, -2);
-      a_.jne(not_k01);
-      a_.mov(x::r8d, x::eax);
-      a_.and_(x::r8d, static_cast<int32_t>(kKseg01PhysMask));
-      a_.jmp(have);
-      a_.bind(not_k01);
+      Label have = a_.newLabel();
+      kseg01_phys(x::r8, x::r8, have);
       a_.mov(x::r8, x::rax);
       a_.shr(x::r8, 62);
       a_.cmp(x::r8d, 2);
