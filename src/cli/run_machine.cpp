@@ -1,7 +1,11 @@
 #include "cli/run_machine.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 
@@ -21,6 +25,36 @@ bool write_text_file(const std::string& path, const std::string& text) {
   if (!f) return false;
   const bool ok = std::fputs(text.c_str(), f) >= 0;
   return std::fclose(f) == 0 && ok;
+}
+
+// Debugging aid (DISCO_DUMP_DIR): each VM's mapped pages at their guest
+// physical addresses in DIR/<i>.mem (sparse), and DIR/<i>.map with one line
+// "paddr kind machine_page" per mapped page, kind P(rivate), S(hared), Z(ero).
+void dump_pages(Machine& m, const std::string& dir) {
+  for (size_t i = 0; i < m.size(); ++i) {
+    GuestMemory& gm = m.vm(i).memory();
+    MachineMemory& mm = m.memory();
+    const std::string base = dir + "/" + std::to_string(i);
+    const int fd = ::open((base + ".mem").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    FILE* f = std::fopen((base + ".map").c_str(), "w");
+    if (fd < 0 || !f) {
+      std::fprintf(stderr, "disco: DISCO_DUMP_DIR: cannot write %s\n", base.c_str());
+      if (fd >= 0) ::close(fd);
+      if (f) std::fclose(f);
+      return;
+    }
+    for (uint64_t g = 0; g < gm.pages(); ++g) {
+      const MPage p = gm.at(g);
+      if (p == kNoPage) continue;
+      const char kind = p == mm.zero_page() ? 'Z' : mm.refs(p) > 1 ? 'S' : 'P';
+      std::fprintf(f, "%llx %c %u\n", static_cast<unsigned long long>(gm.paddr_of(g)), kind, p);
+      if (kind != 'Z' && ::pwrite(fd, mm.host(p), kPageSize, static_cast<off_t>(gm.paddr_of(g))) != kPageSize)
+        std::fprintf(stderr, "disco: DISCO_DUMP_DIR: short write\n");
+    }
+    std::fclose(f);
+    ::close(fd);
+  }
+  std::fprintf(stderr, "disco: pages dumped to %s\n", dir.c_str());
 }
 
 int fail(const std::string& msg) {
@@ -179,7 +213,23 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
         break;
     }
   };
-  const Machine::End end = machine->run(lim);
+  Machine::End end;
+  if (const char* dump_dir = std::getenv("DISCO_DUMP_DIR")) {
+    // Stop when every console matched --until, settle, dump; then with
+    // DISCO_DUMP_CONTINUE go on (input only now reaches the input VM).
+    auto poll = lim.poll_input;
+    lim.poll_input = nullptr;
+    end = machine->run(lim);
+    machine->settle_sharing();
+    dump_pages(*machine, dump_dir);
+    if (end == Machine::End::Stopped && std::getenv("DISCO_DUMP_CONTINUE")) {
+      lim.poll_input = poll;
+      lim.should_stop = [&] { return term->quit_requested(); };
+      end = machine->run(lim);
+    }
+  } else {
+    end = machine->run(lim);
+  }
   mux->finish();
   if (opt.settle) machine->settle_sharing();
   emit_stats(true);
