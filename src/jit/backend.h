@@ -21,8 +21,9 @@ struct FallbackCounters {
 };
 
 // A patchable exit: generated code jumps through `jump_to`, which is the
-// block's own epilogue (back to the dispatcher) until the dispatcher links
-// it to the entry of the block at `target_pc`.
+// slot's own way out (`epilogue`: it sets Cpu::jit_chain_slot to the slot
+// and returns to the dispatcher) until the dispatcher links it to the
+// entry of the block at `target_pc`.
 struct ChainSlot {
   uint64_t jump_to = 0;
   uint64_t epilogue = 0;

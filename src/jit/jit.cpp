@@ -245,6 +245,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     }
     const uint64_t before = c_.s.cycles;
     c_.jit_stop_at = stop_at;
+    c_.jit_chain_slot = nullptr;  // set only by an exit slot's way out
     b->code.fn(&c_);
     pending_link = static_cast<ChainSlot*>(c_.jit_chain_slot);
     if (c_.events) stats_.exits_event++;

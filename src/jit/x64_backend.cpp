@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <optional>
+#include <array>
 
 #include "interp/interpreter.h"
 #include "jit/backend.h"
@@ -58,7 +59,6 @@ struct Thunks {
   uint64_t store[4] = {};    // [log2 size]: rax = vaddr, rdi = value; ZF = 0 on a miss
   // Called; they return only if the block may go on, and the caller jumps
   // itself (one indirect jump per exit predicts far better than a shared one).
-  uint64_t chain = 0;   // rax = &ChainSlot::jump_to; then jmp [rax]
   uint64_t lookup = 0;  // rax = s.pc (stored, as are the cycles) -> rax = the block's entry; then jmp rax
 };
 
@@ -97,15 +97,6 @@ class Emitter {
     }
     // Called from a block; "no" leaves for the dispatcher from here.
     Label no = a_.newLabel();
-    start(&t.chain);
-    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), x::rax);
-    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
-    a_.jne(no);
-    a_.mov(x::rcx, Q(o_.cycles));
-    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
-    a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(no);
-    a_.ret();
     start(&t.lookup);
     lookup_body(no);
     a_.bind(no);
@@ -117,6 +108,7 @@ class Emitter {
   unsigned inlined = 0;
   unsigned slot_count = 0;
   Label epilogue_label() const { return epilogue_; }
+  Label slot_exit_label(unsigned k) const { return slot_exit_[k]; }
   Label chain_entry_label() const { return chain_entry_; }
 
   void emit() {
@@ -125,8 +117,9 @@ class Emitter {
     a_.push(x::rbx);
     a_.mov(x::rbx, x::rdi);
     // Chained jumps from other blocks enter here, with rbx already set.
+    // (s.jit_chain_slot is null: the dispatcher clears it, and only an
+    // exit slot's own exit sets it, on its way out.)
     a_.bind(chain_entry_);
-    a_.mov(x::qword_ptr(x::rbx, o_.chain_slot), 0);
     const unsigned n = static_cast<unsigned>(ir_.insns.size());
     bool ended = false;
     for (unsigned i = 0; i < n && !ended; ++i) ended = emit_insn(i);
@@ -136,6 +129,7 @@ class Emitter {
     while (!stubs_.empty()) {
       auto stub = std::move(stubs_.back());
       stubs_.pop_back();
+      forget_all();
       stub();
     }
     a_.bind(epilogue_);
@@ -146,10 +140,72 @@ class Emitter {
  private:
   x::Mem G(unsigned r) const { return x::qword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
   x::Mem G32(unsigned r) const { return x::dword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
+
+  // Write-through cache of guest GPRs in r8..r11. s.gpr in memory is
+  // always current (store_gpr writes it, then copies the value into the
+  // guest register's host register), so dropping the cache is always
+  // safe; what must hold is that a mapping in cached_ is valid on every
+  // path that reaches the point being emitted. So: mappings are made only
+  // on the main path; C calls (handlers) clobber r8..r11 and empty it;
+  // stubs are emitted with it empty, and one that jumps back into the main
+  // path first reloads what the main path holds there (Snapshot).
+  static constexpr unsigned kCacheRegs = 4;
+  using Snapshot = std::array<uint8_t, kCacheRegs>;  // guest register in r8 + k; 0 = none
+  static x::Gp host_reg(unsigned k) { return x::gpq(8 + k); }
+  int slot_of(unsigned r) const {
+    for (unsigned k = 0; r && k < kCacheRegs; ++k)
+      if (cached_[k] == r) return static_cast<int>(k);
+    return -1;
+  }
+  void touch(unsigned k) { age_[k] = ++clock_; }
+  // A source operand for guest register r: its host register if cached.
+  asmjit::Operand S(unsigned r) {
+    const int k = slot_of(r);
+    if (k < 0) return G(r);
+    touch(static_cast<unsigned>(k));
+    return host_reg(static_cast<unsigned>(k));
+  }
+  asmjit::Operand S32(unsigned r) {
+    const int k = slot_of(r);
+    if (k < 0) return G32(r);
+    touch(static_cast<unsigned>(k));
+    return x::gpd(8 + static_cast<unsigned>(k));
+  }
+  void forget_all() { cached_ = {}; }
+  // Host register k is about to be used as scratch.
+  void clobber(unsigned k) { cached_[k] = 0; }
+  void drop(unsigned r) {
+    const int k = slot_of(r);
+    if (k >= 0) cached_[static_cast<unsigned>(k)] = 0;
+  }
+  void reload(const Snapshot& snap) {
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (snap[k]) a_.mov(host_reg(k), G(snap[k]));
+  }
+  // The generic two-operand form, for a source that may be a register or memory.
+  void emit2(x::Inst::Id id, const asmjit::Operand_& d, const asmjit::Operand_& s) { a_.emit(id, d, s); }
   x::Mem Q(int32_t off) const { return x::qword_ptr(x::rbx, off); }
   x::Mem B(int32_t off) const { return x::byte_ptr(x::rbx, off); }
   void store_gpr(unsigned r, const x::Gp& v) {
-    if (r) a_.mov(G(r), v);
+    if (!r) return;
+    a_.mov(G(r), v);
+    int found = slot_of(r);
+    unsigned k = 0;
+    if (found >= 0) {
+      k = static_cast<unsigned>(found);
+    } else {  // an empty register, else the least recently used
+      for (unsigned j = 1; j < kCacheRegs; ++j)
+        if (cached_[k] && (!cached_[j] || age_[j] < age_[k])) k = j;
+      cached_[k] = static_cast<uint8_t>(r);
+    }
+    touch(k);
+    a_.mov(host_reg(k), v.r64());
+  }
+  // For a write on one of several paths that merge: memory only.
+  void store_gpr_uncached(unsigned r, const x::Gp& v) {
+    if (!r) return;
+    a_.mov(G(r), v);
+    drop(r);
   }
   void add_cycles(int64_t k) {
     if (k) a_.add(Q(o_.cycles), static_cast<int32_t>(k));
@@ -174,11 +230,27 @@ class Emitter {
       lookup_exit(target);
       return;
     }
-    ChainSlot& slot = slots_[slot_count++];
+    // Through the slot (to the linked block, else to `out`), if there are
+    // no events and room for a whole block before stop_at. `out` hands the
+    // slot to the dispatcher, which links it to the block it runs next.
+    const unsigned k = slot_count++;
+    ChainSlot& slot = slots_[k];
     slot.target_pc = target;
+    Label out = slot_exit_[k] = a_.newLabel();
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
+    a_.cmp(x::rcx, Q(o_.stop_at));
+    a_.ja(out);
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(out);
     a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
-    a_.call(asmjit::Imm(thunks_.chain));
     a_.jmp(x::qword_ptr(x::rax));
+    stubs_.push_back([this, out, &slot] {
+      a_.bind(out);
+      a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot));
+      a_.mov(Q(o_.chain_slot), x::rax);
+      a_.jmp(epilogue_);
+    });
   }
 
   // rax = a virtual address. In ckseg0/1: dst = its physical address, on to
@@ -302,7 +374,7 @@ class Emitter {
     a_.test(x::dword_ptr(x::rbx, o_.events), -1);
     a_.jnz(on_events);
     a_.bind(resume);
-    stubs_.push_back([this, on_events, resume, i] {
+    stubs_.push_back([this, on_events, resume, i, snap = cached_] {
       const GuestInsn& gi = ir_.insns[i];
       Label not_here = a_.newLabel();
       a_.bind(on_events);
@@ -313,6 +385,7 @@ class Emitter {
       a_.cmp(x::eax, 1);
       a_.jne(not_here);
       add_cycles(-1);
+      reload(snap);
       a_.jmp(resume);
       a_.bind(not_here);
       a_.test(x::eax, x::eax);
@@ -347,6 +420,7 @@ class Emitter {
   void fallback(unsigned i) {
     call_handler(i, synced_);
     synced_ = i;
+    forget_all();
   }
 
   bool ops64() const { return c_.ops64_enabled(); }
@@ -384,65 +458,79 @@ class Emitter {
   bool emit_alu(Op op, unsigned rs, unsigned rt, unsigned rd, unsigned sa, int32_t simm, uint32_t w) {
     const int32_t uimm = static_cast<int32_t>(w & 0xffff);
     auto rr32 = [&](auto&& f) {
-      a_.mov(x::eax, G32(rs));
+      emit2(x::Inst::kIdMov, x::eax, S32(rs));
       f();
       a_.movsxd(x::rax, x::eax);
       store_gpr(rd, x::rax);
     };
+    // Only writing a register, and that is $zero (nop is sll $0, $0, 0):
+    // nothing to do. (None of these can trap; 64-bit ops are left out, as
+    // they raise Reserved Instruction when 64-bit ops are disabled.)
     switch (op) {
-      case Op::ADDU: rr32([&] { a_.add(x::eax, G32(rt)); }); return true;
-      case Op::SUBU: rr32([&] { a_.sub(x::eax, G32(rt)); }); return true;
-      case Op::AND: a_.mov(x::rax, G(rs)); a_.and_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
-      case Op::OR: a_.mov(x::rax, G(rs)); a_.or_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
-      case Op::XOR: a_.mov(x::rax, G(rs)); a_.xor_(x::rax, G(rt)); store_gpr(rd, x::rax); return true;
+      case Op::SLL: case Op::SRL: case Op::SRA: case Op::ADDU: case Op::SUBU: case Op::AND: case Op::OR:
+      case Op::XOR: case Op::NOR: case Op::SLT: case Op::SLTU: case Op::MOVZ: case Op::MOVN: case Op::MFHI:
+      case Op::MFLO: case Op::MUL:
+        if (rd == 0) return true;
+        break;
+      case Op::ADDIU: case Op::SLTI: case Op::SLTIU: case Op::ANDI: case Op::ORI: case Op::XORI: case Op::LUI:
+        if (rt == 0) return true;
+        break;
+      default: break;
+    }
+    switch (op) {
+      case Op::ADDU: rr32([&] { emit2(x::Inst::kIdAdd, x::eax, S32(rt)); }); return true;
+      case Op::SUBU: rr32([&] { emit2(x::Inst::kIdSub, x::eax, S32(rt)); }); return true;
+      case Op::AND: emit2(x::Inst::kIdMov, x::rax, S(rs)); emit2(x::Inst::kIdAnd, x::rax, S(rt)); store_gpr(rd, x::rax); return true;
+      case Op::OR: emit2(x::Inst::kIdMov, x::rax, S(rs)); emit2(x::Inst::kIdOr, x::rax, S(rt)); store_gpr(rd, x::rax); return true;
+      case Op::XOR: emit2(x::Inst::kIdMov, x::rax, S(rs)); emit2(x::Inst::kIdXor, x::rax, S(rt)); store_gpr(rd, x::rax); return true;
       case Op::NOR:
-        a_.mov(x::rax, G(rs));
-        a_.or_(x::rax, G(rt));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
+        emit2(x::Inst::kIdOr, x::rax, S(rt));
         a_.not_(x::rax);
         store_gpr(rd, x::rax);
         return true;
       case Op::SLT: case Op::SLTU:
-        a_.mov(x::rcx, G(rs));
+        emit2(x::Inst::kIdMov, x::rcx, S(rs));
         a_.xor_(x::eax, x::eax);
-        a_.cmp(x::rcx, G(rt));
+        emit2(x::Inst::kIdCmp, x::rcx, S(rt));
         if (op == Op::SLT) a_.setl(x::al); else a_.setb(x::al);
         store_gpr(rd, x::rax);
         return true;
       case Op::DADDU: case Op::DSUBU:
         if (!ops64()) return false;
-        a_.mov(x::rax, G(rs));
-        if (op == Op::DADDU) a_.add(x::rax, G(rt)); else a_.sub(x::rax, G(rt));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
+        if (op == Op::DADDU) emit2(x::Inst::kIdAdd, x::rax, S(rt)); else emit2(x::Inst::kIdSub, x::rax, S(rt));
         store_gpr(rd, x::rax);
         return true;
       case Op::ADDIU:
-        a_.mov(x::eax, G32(rs));
+        emit2(x::Inst::kIdMov, x::eax, S32(rs));
         a_.add(x::eax, simm);
         a_.movsxd(x::rax, x::eax);
         store_gpr(rt, x::rax);
         return true;
       case Op::DADDIU:
         if (!ops64()) return false;
-        a_.mov(x::rax, G(rs));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
         a_.add(x::rax, simm);
         store_gpr(rt, x::rax);
         return true;
       case Op::SLTI: case Op::SLTIU:
-        a_.mov(x::rcx, G(rs));
+        emit2(x::Inst::kIdMov, x::rcx, S(rs));
         a_.xor_(x::eax, x::eax);
         a_.cmp(x::rcx, simm);  // imm32 sign-extends to 64 bits, as MIPS does
         if (op == Op::SLTI) a_.setl(x::al); else a_.setb(x::al);
         store_gpr(rt, x::rax);
         return true;
-      case Op::ANDI: a_.mov(x::rax, G(rs)); a_.and_(x::rax, uimm); store_gpr(rt, x::rax); return true;
-      case Op::ORI: a_.mov(x::rax, G(rs)); a_.or_(x::rax, uimm); store_gpr(rt, x::rax); return true;
-      case Op::XORI: a_.mov(x::rax, G(rs)); a_.xor_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::ANDI: emit2(x::Inst::kIdMov, x::rax, S(rs)); a_.and_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::ORI: emit2(x::Inst::kIdMov, x::rax, S(rs)); a_.or_(x::rax, uimm); store_gpr(rt, x::rax); return true;
+      case Op::XORI: emit2(x::Inst::kIdMov, x::rax, S(rs)); a_.xor_(x::rax, uimm); store_gpr(rt, x::rax); return true;
       case Op::LUI:
         a_.mov(x::rax, static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(uimm) << 16)));
         store_gpr(rt, x::rax);
         return true;
       // x86 masks 32-bit shift counts by 31 and 64-bit ones by 63, as MIPS does.
       case Op::SLL: case Op::SRL: case Op::SRA: case Op::ROTR:
-        a_.mov(x::eax, G32(rt));
+        emit2(x::Inst::kIdMov, x::eax, S32(rt));
         if (sa) {
           if (op == Op::SLL) a_.shl(x::eax, sa);
           else if (op == Op::SRL) a_.shr(x::eax, sa);
@@ -453,8 +541,8 @@ class Emitter {
         store_gpr(rd, x::rax);
         return true;
       case Op::SLLV: case Op::SRLV: case Op::SRAV: case Op::ROTRV:
-        a_.mov(x::ecx, G32(rs));
-        a_.mov(x::eax, G32(rt));
+        emit2(x::Inst::kIdMov, x::ecx, S32(rs));
+        emit2(x::Inst::kIdMov, x::eax, S32(rt));
         if (op == Op::SLLV) a_.shl(x::eax, x::cl);
         else if (op == Op::SRLV) a_.shr(x::eax, x::cl);
         else if (op == Op::SRAV) a_.sar(x::eax, x::cl);
@@ -467,7 +555,7 @@ class Emitter {
         if (!ops64()) return false;
         const bool hi = op == Op::DSLL32 || op == Op::DSRL32 || op == Op::DSRA32 || op == Op::DROTR32;
         const unsigned n = sa + (hi ? 32 : 0);
-        a_.mov(x::rax, G(rt));
+        emit2(x::Inst::kIdMov, x::rax, S(rt));
         if (n) {
           if (op == Op::DSLL || op == Op::DSLL32) a_.shl(x::rax, n);
           else if (op == Op::DSRL || op == Op::DSRL32) a_.shr(x::rax, n);
@@ -479,34 +567,32 @@ class Emitter {
       }
       case Op::DSLLV: case Op::DSRLV: case Op::DSRAV: case Op::DROTRV:
         if (!ops64()) return false;
-        a_.mov(x::rcx, G(rs));
-        a_.mov(x::rax, G(rt));
+        emit2(x::Inst::kIdMov, x::rcx, S(rs));
+        emit2(x::Inst::kIdMov, x::rax, S(rt));
         if (op == Op::DSLLV) a_.shl(x::rax, x::cl);
         else if (op == Op::DSRLV) a_.shr(x::rax, x::cl);
         else if (op == Op::DSRAV) a_.sar(x::rax, x::cl);
         else a_.ror(x::rax, x::cl);
         store_gpr(rd, x::rax);
         return true;
-      case Op::MOVZ: case Op::MOVN: {
-        Label skip = a_.newLabel();
-        a_.cmp(G(rt), 0);
-        if (op == Op::MOVZ) a_.jne(skip); else a_.je(skip);
-        a_.mov(x::rax, G(rs));
+      case Op::MOVZ: case Op::MOVN:  // branch-free, so rd's cached copy stays valid
+        emit2(x::Inst::kIdMov, x::rax, S(rd));
+        emit2(x::Inst::kIdMov, x::rcx, S(rs));
+        emit2(x::Inst::kIdCmp, S(rt), asmjit::Imm(0));
+        if (op == Op::MOVZ) a_.cmove(x::rax, x::rcx); else a_.cmovne(x::rax, x::rcx);
         store_gpr(rd, x::rax);
-        a_.bind(skip);
         return true;
-      }
       case Op::MFHI: a_.mov(x::rax, Q(o_.hi)); store_gpr(rd, x::rax); return true;
       case Op::MFLO: a_.mov(x::rax, Q(o_.lo)); store_gpr(rd, x::rax); return true;
-      case Op::MTHI: a_.mov(x::rax, G(rs)); a_.mov(Q(o_.hi), x::rax); return true;
-      case Op::MTLO: a_.mov(x::rax, G(rs)); a_.mov(Q(o_.lo), x::rax); return true;
+      case Op::MTHI: emit2(x::Inst::kIdMov, x::rax, S(rs)); a_.mov(Q(o_.hi), x::rax); return true;
+      case Op::MTLO: emit2(x::Inst::kIdMov, x::rax, S(rs)); a_.mov(Q(o_.lo), x::rax); return true;
       case Op::MULT: case Op::MULTU:
         if (op == Op::MULT) {
-          a_.movsxd(x::rax, G32(rs));
-          a_.movsxd(x::rcx, G32(rt));
+          emit2(x::Inst::kIdMovsxd, x::rax, S32(rs));
+          emit2(x::Inst::kIdMovsxd, x::rcx, S32(rt));
         } else {
-          a_.mov(x::eax, G32(rs));
-          a_.mov(x::ecx, G32(rt));
+          emit2(x::Inst::kIdMov, x::eax, S32(rs));
+          emit2(x::Inst::kIdMov, x::ecx, S32(rt));
         }
         a_.imul(x::rax, x::rcx);
         a_.mov(x::rdx, x::rax);
@@ -517,17 +603,23 @@ class Emitter {
         a_.mov(Q(o_.hi), x::rdx);
         return true;
       case Op::MUL:
-        a_.mov(x::eax, G32(rs));
-        a_.imul(x::eax, G32(rt));
+        emit2(x::Inst::kIdMov, x::eax, S32(rs));
+        emit2(x::Inst::kIdImul, x::eax, S32(rt));
         a_.movsxd(x::rax, x::eax);
         store_gpr(rd, x::rax);
         return true;
-      case Op::SEB: a_.movsx(x::rax, x::byte_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
-      case Op::SEH: a_.movsx(x::rax, x::word_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt))); store_gpr(rd, x::rax); return true;
+      case Op::SEB: case Op::SEH: {
+        const int k = slot_of(rt);
+        const unsigned size = op == Op::SEB ? 1 : 2;
+        if (k >= 0) a_.movsx(x::rax, size == 1 ? x::Gp(x::gpb(8 + k)) : x::Gp(x::gpw(8 + k)));
+        else a_.movsx(x::rax, x::ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt), size));
+        store_gpr(rd, x::rax);
+        return true;
+      }
       case Op::DMULT: case Op::DMULTU:
         if (!ops64()) return false;
-        a_.mov(x::rax, G(rs));
-        if (op == Op::DMULT) a_.imul(G(rt)); else a_.mul(G(rt));  // rdx:rax = rax * [rt]
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
+        a_.emit(op == Op::DMULT ? x::Inst::kIdImul : x::Inst::kIdMul, S(rt));  // rdx:rax = rax * rt
         a_.mov(Q(o_.lo), x::rax);
         a_.mov(Q(o_.hi), x::rdx);
         return true;
@@ -539,7 +631,7 @@ class Emitter {
         const unsigned pos = sa + (op == Op::DEXTU ? 32 : 0);
         const unsigned size = rd + 1 + (op == Op::DEXTM ? 32 : 0);
         if (pos + size > (word ? 32u : 64u)) return false;
-        a_.mov(x::rax, G(rs));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
         if (pos) a_.shr(x::rax, pos);
         if (size < 32) {
           a_.and_(x::rax, static_cast<int32_t>((1u << size) - 1));
@@ -561,12 +653,12 @@ class Emitter {
         if (msb < pos || msb >= (word ? 32u : 64u)) return false;
         const unsigned size = msb - pos + 1;
         const uint64_t mask = (size >= 64 ? ~0ull : (1ull << size) - 1) << pos;
-        a_.mov(x::rax, G(rs));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
         if (pos) a_.shl(x::rax, pos);
         a_.mov(x::rcx, mask);
         a_.and_(x::rax, x::rcx);
         a_.not_(x::rcx);
-        a_.and_(x::rcx, G(rt));
+        emit2(x::Inst::kIdAnd, x::rcx, S(rt));
         a_.or_(x::rax, x::rcx);
         if (word) a_.movsxd(x::rax, x::eax);
         store_gpr(rt, x::rax);
@@ -580,8 +672,8 @@ class Emitter {
         const x::Gp ra = wide ? x::Gp(x::rax) : x::Gp(x::eax), rc = wide ? x::Gp(x::rcx) : x::Gp(x::ecx),
                     rdx = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
         Label special = a_.newLabel(), normal = a_.newLabel(), done = a_.newLabel();
-        a_.mov(ra, wide ? G(rs) : G32(rs));
-        a_.mov(rc, wide ? G(rt) : G32(rt));
+        emit2(x::Inst::kIdMov, ra, wide ? S(rs) : S32(rs));
+        emit2(x::Inst::kIdMov, rc, wide ? S(rt) : S32(rt));
         a_.test(rc, rc);
         a_.jz(special);
         if (sgn) {
@@ -619,7 +711,7 @@ class Emitter {
         return true;
       }
       case Op::WSBH:
-        a_.mov(x::eax, G32(rt));
+        emit2(x::Inst::kIdMov, x::eax, S32(rt));
         a_.mov(x::ecx, x::eax);
         a_.and_(x::eax, 0x00ff00ff);
         a_.shl(x::eax, 8);
@@ -631,7 +723,7 @@ class Emitter {
         return true;
       case Op::DSBH: case Op::DSHD:
         if (!ops64()) return false;
-        a_.mov(x::rax, G(rt));
+        emit2(x::Inst::kIdMov, x::rax, S(rt));
         // DSHD reverses the halfwords: a byte swap, then (as DSBH) the bytes
         // swapped back within each halfword.
         if (op == Op::DSHD) a_.bswap(x::rax);
@@ -714,15 +806,16 @@ class Emitter {
   // inline; when it traps, the handler raises the exception.
   bool emit_trap_eq(unsigned i, unsigned rs, unsigned rt) {
     Label trap = a_.newLabel(), cont = a_.newLabel();
-    a_.mov(x::rax, G(rs));
-    a_.cmp(x::rax, G(rt));
+    emit2(x::Inst::kIdMov, x::rax, S(rs));
+    emit2(x::Inst::kIdCmp, x::rax, S(rt));
     if (ir_.insns[i].op == Op::TEQ) a_.je(trap); else a_.jne(trap);
     a_.bind(cont);
     const unsigned synced = synced_;
-    stubs_.push_back([this, trap, cont, i, synced] {
+    stubs_.push_back([this, trap, cont, i, synced, snap = cached_] {
       a_.bind(trap);
       call_handler(i, synced);
       add_cycles(static_cast<int64_t>(synced) - i);
+      reload(snap);
       a_.jmp(cont);
     });
     return true;
@@ -749,11 +842,17 @@ class Emitter {
     }
     const bool load = (g.flags & F_LOAD) != 0;
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    a_.mov(x::rax, G(rs));
+    emit2(x::Inst::kIdMov, x::rax, S(rs));
     if (simm) a_.add(x::rax, simm);
-    if (!load) a_.mov(x::rdi, G(rt));
-    a_.call(asmjit::Imm(load ? thunks_.load[lg][is_signed] : thunks_.store[lg]));
-    a_.jne(miss);
+    if (!load) emit2(x::Inst::kIdMov, x::rdi, S(rt));
+    if (c_.kernel_mode()) {
+      // Kernel code is broad and runs each block a few times: a call keeps
+      // it small. User code is hot loops: inline.
+      a_.call(asmjit::Imm(load ? thunks_.load[lg][is_signed] : thunks_.store[lg]));
+      a_.jne(miss);
+    } else {
+      mem_body(load, 1u << lg, is_signed, &miss);
+    }
     if (load) store_gpr(rt, x::rax);
     a_.bind(cont);
     miss_stub(miss, cont, i);
@@ -762,19 +861,13 @@ class Emitter {
 
   // A load or store thunk: the soft-TLB hit path; ZF = 0 on a miss. The
   // tag compare keeps the low alignment bits: misaligned addresses miss.
-  void mem_body(bool load, unsigned size, bool is_signed) {
+  // Inline (`miss` given: jumps there on a miss) or as a thunk (returns).
+  void mem_body(bool load, unsigned size, bool is_signed, const Label* miss = nullptr) {
     const bool be = c_.cfg.big_endian;
     Label out = a_.newLabel();
-    a_.mov(x::rcx, x::rax);
-    a_.shr(x::rcx, 12);
-    a_.and_(x::ecx, kSoftTlbSize - 1);
-    a_.shl(x::ecx, 4);
-    static_assert(sizeof(SoftTlbEntry) == 16);
-    a_.mov(x::rsi, x::rax);
-    a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
-    a_.or_(x::rsi, Q(o_.mode_key));
+    slot_and_tag(size);
     a_.cmp(x::rsi, stlb(x::rcx, load, 0));
-    a_.jne(out);
+    a_.jne(miss ? *miss : out);
     a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
     // No flags change from here on (mov, movsx/movzx, bswap, rol by 8 leave ZF).
     if (load) {
@@ -815,22 +908,27 @@ class Emitter {
           break;
       }
     }
+    if (miss) return;
     a_.bind(out);
     a_.ret();
   }
 
-  // rax = rs + simm; rcx = its soft-TLB slot offset (index * 16); rsi =
-  // the tag an access of `size` bytes must match.
-  void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
-    a_.mov(x::rax, G(rs));
-    if (simm) a_.add(x::rax, simm);
-    a_.mov(x::rcx, x::rax);
-    a_.shr(x::rcx, 12);
-    a_.and_(x::ecx, kSoftTlbSize - 1);
-    a_.shl(x::ecx, 4);
+  // rax = a virtual address: rcx = its soft-TLB slot offset (index * 16);
+  // rsi = the tag an access of `size` bytes must match.
+  void slot_and_tag(unsigned size) {
+    static_assert(sizeof(SoftTlbEntry) == 16 && ((kSoftTlbSize - 1) << 16) <= 0x7fffffff);
+    a_.mov(x::ecx, x::eax);
+    a_.shr(x::ecx, 12 - 4);
+    a_.and_(x::ecx, static_cast<int32_t>((kSoftTlbSize - 1) << 4));
     a_.mov(x::rsi, x::rax);
     a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
     a_.or_(x::rsi, Q(o_.mode_key));
+  }
+  // rax = rs + simm, then slot_and_tag.
+  void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
+    emit2(x::Inst::kIdMov, x::rax, S(rs));
+    if (simm) a_.add(x::rax, simm);
+    slot_and_tag(size);
   }
   x::Mem stlb(const x::Gp& idx, bool load, int32_t field) const {
     return x::qword_ptr(x::rbx, idx, 0, (load ? o_.stlb_load : o_.stlb_store) + field);
@@ -838,10 +936,11 @@ class Emitter {
   // A handler call at `miss` for instruction i, then back to `cont`.
   void miss_stub(Label miss, Label cont, unsigned i) {
     const unsigned synced = synced_;
-    stubs_.push_back([this, miss, cont, i, synced] {
+    stubs_.push_back([this, miss, cont, i, synced, snap = cached_] {
       a_.bind(miss);
       call_handler(i, synced);
       add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
+      reload(snap);
       a_.jmp(cont);
     });
   }
@@ -866,6 +965,7 @@ class Emitter {
     if (op == Op::LL || op == Op::LLD) {
       // LLAddr = paddr >> 4: for kseg0/1 and xkphys a function of vaddr.
       Label have = a_.newLabel();
+      clobber(0);  // r8 is scratch here
       kseg01_phys(x::r8, x::r8, have);
       a_.mov(x::r8, x::rax);
       a_.shr(x::r8, 62);
@@ -902,24 +1002,24 @@ class Emitter {
       a_.cmp(v, wide ? Q(o_.ll_value) : x::dword_ptr(x::rbx, o_.ll_value));
       a_.jne(differs);
       a_.mov(x::rdx, stlb(x::rcx, false, 8));
-      a_.mov(x::rdi, G(rt));
+      emit2(x::Inst::kIdMov, x::rdi, S(rt));
       swap_guest(v);
       a_.mov(x::ptr(x::rdx, x::rax, 0, 0, size), v);
       a_.mov(B(o_.llbit), 0);
       a_.mov(x::eax, 1);
-      store_gpr(rt, x::rax);
+      store_gpr_uncached(rt, x::rax);
       a_.jmp(cont);
       a_.bind(differs);
       a_.mov(B(o_.llbit), 0);
       a_.xor_(x::eax, x::eax);
-      store_gpr(rt, x::rax);
+      store_gpr_uncached(rt, x::rax);
       a_.jmp(cont);
       // No link for this address: fails, or raises AdES if misaligned.
       a_.bind(fail);
       a_.test(x::al, static_cast<int32_t>(size - 1));
       a_.jnz(miss);
       a_.xor_(x::eax, x::eax);
-      store_gpr(rt, x::rax);
+      store_gpr_uncached(rt, x::rax);
     }
     a_.bind(cont);
     miss_stub(miss, cont, i);
@@ -937,6 +1037,7 @@ class Emitter {
     const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi), m = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
     Label miss = a_.newLabel(), cont = a_.newLabel();
     vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
+    clobber(0);  // r8 is scratch here
     a_.cmp(x::rsi, stlb(x::rcx, true, 0));
     a_.jne(miss);
     a_.mov(x::rdx, stlb(x::rcx, true, 8));
@@ -960,7 +1061,7 @@ class Emitter {
       a_.shr(m, x::cl);
       a_.not_(m);  // rt's bytes above the loaded ones stay
     }
-    a_.and_(m, wide ? G(rt) : G32(rt));
+    emit2(x::Inst::kIdAnd, m, wide ? S(rt) : S32(rt));
     a_.or_(v, m);
     if (!wide) a_.movsxd(x::rdi, x::edi);
     store_gpr(rt, x::rdi);
@@ -1029,8 +1130,8 @@ class Emitter {
     } else {
       ++inlined;
       if (cond != NONE) {
-        a_.mov(x::rax, G(rs));
-        if (cond == EQ || cond == NE) a_.cmp(x::rax, G(rt)); else a_.cmp(x::rax, 0);
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
+        if (cond == EQ || cond == NE) emit2(x::Inst::kIdCmp, x::rax, S(rt)); else a_.cmp(x::rax, 0);
         if (!likely) {
           a_.mov(x::rcx, taken);
           a_.mov(x::rdx, g.pc + 8);
@@ -1069,7 +1170,7 @@ class Emitter {
           store_gpr(31, x::rax);
         }
       } else {  // JR/JALR: the target is read before the link is written
-        a_.mov(x::rax, G(rs));
+        emit2(x::Inst::kIdMov, x::rax, S(rs));
         a_.mov(Q(o_.branch_target), x::rax);
         if (link) {
           a_.mov(x::rax, g.pc + 8);
@@ -1121,10 +1222,14 @@ class Emitter {
   const JumpCacheEntry* jump_cache_;
   const Thunks& thunks_;
   Label epilogue_, chain_entry_;
+  std::array<Label, kMaxChainSlots> slot_exit_;
   Label lookup_at_pc_, leave_;
   bool lookup_at_pc_used_ = false, leave_used_ = false;
   bool no_chain_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
+  Snapshot cached_{};
+  std::array<uint32_t, kCacheRegs> age_{};
+  uint32_t clock_ = 0;
   std::vector<std::function<void()>> stubs_;
 };
 
@@ -1163,7 +1268,10 @@ class X64Backend : public Backend {
     out.chain_entry = base + code.labelOffsetFromBase(e.chain_entry_label());
     out.slot_count = e.slot_count;
     const uint64_t epilogue = base + code.labelOffsetFromBase(e.epilogue_label());
-    for (unsigned k = 0; k < kMaxChainSlots; ++k) out.slots[k].jump_to = out.slots[k].epilogue = epilogue;
+    for (unsigned k = 0; k < kMaxChainSlots; ++k) {
+      const uint64_t unlinked = k < e.slot_count ? base + code.labelOffsetFromBase(e.slot_exit_label(k)) : epilogue;
+      out.slots[k].jump_to = out.slots[k].epilogue = unlinked;
+    }
     out.code_bytes = code.codeSize();
     out.guest_insns = static_cast<unsigned>(ir.insns.size());
     out.inlined = e.inlined;
