@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "jit/block.h"
 
@@ -110,6 +111,13 @@ class Backend {
   virtual void release(BlockFn fn) = 0;
   // All blocks are released: their memory may be reused.
   virtual void reset() {}
+  // Code shared by all blocks (thunks), for perf's symbol map.
+  struct SharedCode {
+    uint64_t addr;
+    size_t size;
+    std::string name;
+  };
+  virtual std::vector<SharedCode> shared_code() const { return {}; }
 };
 
 std::unique_ptr<Backend> make_host_backend();

@@ -165,6 +165,11 @@ Jit::Block* Jit::lookup_slow(const Key& key, JumpCacheEntry& e) {
       return nullptr;
     }
     stats_.blocks_compiled++;
+    if (perf_map_ && !perf_map_shared_) {
+      perf_map_shared_ = true;
+      for (const auto& s : backend_->shared_code())
+        std::fprintf(perf_map_, "%llx %zx %s\n", static_cast<unsigned long long>(s.addr), s.size, s.name.c_str());
+    }
     if (perf_map_)
       std::fprintf(perf_map_, "%llx %zx jit_%llx\n", static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(code.fn)),
                    code.code_bytes, static_cast<unsigned long long>(key.vpc));

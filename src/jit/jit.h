@@ -98,6 +98,7 @@ class Jit {
   FallbackCounters fallbacks_;
   std::string last_error_;
   std::FILE* perf_map_ = nullptr;  // DISCO_JIT_PERF_MAP set: perf's symbol map
+  bool perf_map_shared_ = false;   // the backend's shared code is in it
 };
 
 }  // namespace disco::jit

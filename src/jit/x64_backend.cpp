@@ -212,13 +212,12 @@ class Emitter {
   }
   // Main-path exit to a known pc after `count` instructions of the block.
   void exit_to_imm(uint64_t pc, unsigned count, bool chain = true) {
-    a_.mov(x::rax, pc);
-    a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(count) - synced_);
     if (chain) chain_to(pc);
     else lookup_exit(pc);
   }
-  // Leaves for `target` (pc and cycles already stored): through a chain
+  // Leaves for `target` (cycles stored; s.pc is stored on the ways to the
+  // dispatcher, a chained block does not need it): through a chain
   // slot when the target's translation cannot differ from the one the slot
   // gets linked with — on this block's page (same translation), or in
   // kseg0/1 (fixed by the mode, which the link requires to be the same) —
@@ -245,8 +244,10 @@ class Emitter {
     a_.jne(out);
     a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
     a_.jmp(x::qword_ptr(x::rax));
-    stubs_.push_back([this, out, &slot] {
+    stubs_.push_back([this, out, &slot, target] {
       a_.bind(out);
+      a_.mov(x::rax, target);
+      a_.mov(Q(o_.pc), x::rax);
       a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot));
       a_.mov(Q(o_.chain_slot), x::rax);
       a_.jmp(epilogue_);
@@ -267,9 +268,13 @@ class Emitter {
     a_.bind(other);
   }
 
-  // Leaves for the pc in s.pc (cycles stored), through the jump cache.
+  // Leaves through the jump cache for `known` (stored into s.pc), else for
+  // the pc in s.pc and rax; cycles stored.
   void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
-    if (known) a_.mov(x::rax, *known);
+    if (known) {
+      a_.mov(x::rax, *known);
+      a_.mov(Q(o_.pc), x::rax);
+    }
     a_.call(asmjit::Imm(thunks_.lookup));
     a_.jmp(x::rax);
   }
@@ -1076,11 +1081,66 @@ class Emitter {
     const unsigned synced = synced_;
     stubs_.push_back([this, at, i, synced, pc = ir_.insns[i].pc] {
       a_.bind(at);
-      a_.mov(x::rax, pc + 8);
-      a_.mov(Q(o_.pc), x::rax);
       add_cycles(static_cast<int64_t>(i) + 1 - synced);
       chain_to(pc + 8);
     });
+  }
+
+  // A branch whose delay slot is inline ALU code that writes none of the
+  // branch's operands: the slot first, then the compare, straight into the
+  // exits. The target never goes through s.branch_target (only a slot that
+  // can call a handler needs it there). Not for BLTZAL/BGEZAL/JALR, whose
+  // operands must be read before the link is written; false if the slot
+  // is not such code (then nothing was emitted).
+  bool emit_branch_after_slot(unsigned i, bool conditional, uint64_t taken, uint64_t jtarget) {
+    const GuestInsn& g = ir_.insns[i];
+    const GuestInsn& slot = ir_.insns[i + 1];
+    const Op op = g.op;
+    const unsigned rs = field::rs(g.raw), rt = field::rt(g.raw);
+    if (!cls_.alu || (slot.flags & (F_BRANCH | F_JUMP | F_PRIV | F_LOAD | F_STORE))) return false;
+    if (op == Op::BLTZAL || op == Op::BGEZAL || op == Op::JALR || op == Op::JALR_HB) return false;
+    const unsigned srd = field::rd(slot.raw), srt = field::rt(slot.raw);
+    auto slot_may_write = [&](unsigned r) { return r != 0 && (srd == r || srt == r); };
+    const bool reads_rs = conditional || op == Op::JR || op == Op::JR_HB;
+    const bool reads_rt = conditional && (op == Op::BEQ || op == Op::BNE);
+    if ((reads_rs && slot_may_write(rs)) || (reads_rt && slot_may_write(rt))) return false;
+    // Try the slot first: emit_alu emits nothing when it declines. The
+    // link (JAL) is written before the slot runs, as the slot may read it.
+    const Snapshot before = cached_;
+    if (op == Op::JAL) {
+      a_.mov(x::rax, g.pc + 8);
+      store_gpr(31, x::rax);
+    }
+    if (!emit_alu(slot.op, field::rs(slot.raw), srt, srd, field::sa(slot.raw),
+                  static_cast<int32_t>(field::simm(slot.raw)), slot.raw)) {
+      if (op == Op::JAL) cached_ = before;  // the store is repeated by the general path
+      return false;
+    }
+    inlined += 2;
+    add_cycles(static_cast<int64_t>(i) + 2 - synced_);
+    if (conditional) {
+      Label go = a_.newLabel();
+      emit2(x::Inst::kIdMov, x::rax, S(rs));
+      if (op == Op::BEQ || op == Op::BNE) emit2(x::Inst::kIdCmp, x::rax, S(rt)); else a_.test(x::rax, x::rax);
+      switch (op) {
+        case Op::BEQ: a_.je(go); break;
+        case Op::BNE: a_.jne(go); break;
+        case Op::BLEZ: a_.jle(go); break;
+        case Op::BGTZ: a_.jg(go); break;
+        case Op::BLTZ: a_.jl(go); break;
+        default: a_.jge(go); break;  // BGEZ
+      }
+      chain_to(g.pc + 8);
+      a_.bind(go);
+      chain_to(taken);
+    } else if (op == Op::J || op == Op::JAL) {
+      chain_to(jtarget);
+    } else {  // JR
+      emit2(x::Inst::kIdMov, x::rax, S(rs));
+      a_.mov(Q(o_.pc), x::rax);
+      lookup_exit();
+    }
+    return true;
   }
 
   // A branch or jump at i with its delay slot at i + 1 (the block's end).
@@ -1114,6 +1174,7 @@ class Emitter {
       case Op::JAL: case Op::JALR: case Op::JALR_HB: link = true; break;
       default: inline_ok = false; break;
     }
+    if (inline_ok && !likely && emit_branch_after_slot(i, cond != NONE, taken, jtarget)) return true;
     if (!inline_ok) {
       fallback(i);
       if (!has_slot) {
@@ -1338,12 +1399,29 @@ class X64Backend : public Backend {
       return false;
     }
     for (auto& [slot, label] : at) *slot = reinterpret_cast<uint64_t>(base) + code.labelOffsetFromBase(label);
+    // Each thunk runs up to the next (the last to the end of the shared code).
+    std::vector<uint64_t> starts;
+    for (auto& [slot, label] : at) starts.push_back(*slot);
+    starts.push_back(reinterpret_cast<uint64_t>(base) + code.codeSize());
+    for (unsigned lg = 0, k = 0; lg < 4; ++lg) {
+      for (unsigned sg = 0; sg < 2; ++sg) {
+        if (sg && lg == 3) continue;
+        shared_.push_back({starts[k], starts[k + 1] - starts[k], "jit_load" + std::to_string(8u << lg) + (sg ? "s" : "")});
+        ++k;
+      }
+      shared_.push_back({starts[k], starts[k + 1] - starts[k], "jit_store" + std::to_string(8u << lg)});
+      ++k;
+    }
+    shared_.push_back({starts[at.size() - 1], starts[at.size()] - starts[at.size() - 1], "jit_lookup"});
     thunks_ = t;
     reset_to_ = next_;
     return true;
   }
 
+  std::vector<SharedCode> shared_code() const override { return shared_; }
+
   asmjit::JitRuntime rt_;  // only its environment (the host) is used
+  std::vector<SharedCode> shared_;
   uint8_t* raw_ = nullptr;
   uint8_t* area_ = nullptr;
   uint8_t* next_ = nullptr;
