@@ -101,7 +101,7 @@ class Emitter {
     lookup_body(no);
     a_.bind(no);
     a_.add(x::rsp, 8);  // the call into the thunk
-    a_.pop(x::rbx);
+    pop_frame();
     a_.ret();
   }
 
@@ -114,7 +114,10 @@ class Emitter {
   void emit() {
     epilogue_ = a_.newLabel();
     chain_entry_ = a_.newLabel();
+    // The frame: rbx (the Cpu*) and the callee-saved cache registers; an
+    // odd number of pushes keeps rsp 16-byte aligned for calls.
     a_.push(x::rbx);
+    for (unsigned k = 4; k < kCacheRegs; ++k) a_.push(host_reg(k));
     a_.mov(x::rbx, x::rdi);
     // Chained jumps from other blocks enter here, with rbx already set.
     // (s.jit_chain_slot is null: the dispatcher clears it, and only an
@@ -133,7 +136,7 @@ class Emitter {
       stub();
     }
     a_.bind(epilogue_);
-    a_.pop(x::rbx);
+    pop_frame();
     a_.ret();
   }
 
@@ -141,15 +144,20 @@ class Emitter {
   x::Mem G(unsigned r) const { return x::qword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
   x::Mem G32(unsigned r) const { return x::dword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
 
-  // Write-through cache of guest GPRs in r8..r11. s.gpr in memory is
+  // Write-through cache of guest GPRs in r8..r15. s.gpr in memory is
   // always current (store_gpr writes it, then copies the value into the
   // guest register's host register), so dropping the cache is always
   // safe; what must hold is that a mapping in cached_ is valid on every
   // path that reaches the point being emitted. So: mappings are made only
-  // on the main path; C calls (handlers) clobber r8..r11 and empty it;
+  // on the main path; C calls (handlers) may write s.gpr and empty it;
   // stubs are emitted with it empty, and one that jumps back into the main
   // path first reloads what the main path holds there (Snapshot).
-  static constexpr unsigned kCacheRegs = 4;
+  static constexpr unsigned kCacheRegs = 8;  // r8..r11, and r12..r15 (saved in the frame)
+  static_assert(kCacheRegs % 2 == 0);
+  void pop_frame() {
+    for (unsigned k = kCacheRegs; k-- > 4;) a_.pop(host_reg(k));
+    a_.pop(x::rbx);
+  }
   using Snapshot = std::array<uint8_t, kCacheRegs>;  // guest register in r8 + k; 0 = none
   static x::Gp host_reg(unsigned k) { return x::gpq(8 + k); }
   int slot_of(unsigned r) const {
