@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <optional>
 #include <array>
+#include <cassert>
 
 #include "interp/interpreter.h"
 #include "jit/backend.h"
@@ -144,25 +145,33 @@ class Emitter {
   x::Mem G(unsigned r) const { return x::qword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
   x::Mem G32(unsigned r) const { return x::dword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
 
-  // Write-through cache of guest GPRs in r8..r15. s.gpr in memory is
-  // always current (store_gpr writes it, then copies the value into the
-  // guest register's host register), so dropping the cache is always
-  // safe; what must hold is that a mapping in cached_ is valid on every
-  // path that reaches the point being emitted. So: mappings are made only
-  // on the main path; C calls (handlers) may write s.gpr and empty it;
-  // stubs are emitted with it empty, and one that jumps back into the main
-  // path first reloads what the main path holds there (Snapshot).
+  // Cache of guest GPRs in r8..r15, written back lazily. Invariant, for
+  // every guest register r at the point being emitted, on every path that
+  // reaches it: if r is mapped to host register k and dirty, k holds its
+  // value and s.gpr[r] may be stale; mapped and clean, both hold it; not
+  // mapped, s.gpr[r] holds it. So:
+  // - mappings are made only on the main path (code every path runs);
+  // - everything dirty is written back before a handler call (handlers
+  //   read and write s.gpr; the cache is empty after it) and before every
+  //   exit from the block (flush_all; chain_to and lookup_exit check it);
+  // - a stub (out-of-line code) starts by writing back what was dirty
+  //   where its path branched off (`from`), runs with the cache empty, and
+  //   if it jumps back into the main path reloads what the main path holds
+  //   there (`to`) from s.gpr, which is then current.
   static constexpr unsigned kCacheRegs = 8;  // r8..r11, and r12..r15 (saved in the frame)
   static_assert(kCacheRegs % 2 == 0);
   void pop_frame() {
     for (unsigned k = kCacheRegs; k-- > 4;) a_.pop(host_reg(k));
     a_.pop(x::rbx);
   }
-  using Snapshot = std::array<uint8_t, kCacheRegs>;  // guest register in r8 + k; 0 = none
+  struct Snapshot {
+    std::array<uint8_t, kCacheRegs> reg{};  // guest register in r8 + k; 0 = none
+    uint32_t dirty = 0;                      // bit k: r8 + k is newer than s.gpr
+  };
   static x::Gp host_reg(unsigned k) { return x::gpq(8 + k); }
   int slot_of(unsigned r) const {
     for (unsigned k = 0; r && k < kCacheRegs; ++k)
-      if (cached_[k] == r) return static_cast<int>(k);
+      if (cached_.reg[k] == r) return static_cast<int>(k);
     return -1;
   }
   void touch(unsigned k) { age_[k] = ++clock_; }
@@ -179,47 +188,66 @@ class Emitter {
     touch(static_cast<unsigned>(k));
     return x::gpd(8 + static_cast<unsigned>(k));
   }
-  void forget_all() { cached_ = {}; }
-  // Host register k is about to be used as scratch.
-  void clobber(unsigned k) { cached_[k] = 0; }
-  void drop(unsigned r) {
-    const int k = slot_of(r);
-    if (k >= 0) cached_[static_cast<unsigned>(k)] = 0;
+  void write_back(const Snapshot& snap) {
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (snap.dirty >> k & 1) a_.mov(G(snap.reg[k]), host_reg(k));
   }
+  // Everything dirty to s.gpr (the mappings stay, clean).
+  void flush_all() {
+    write_back(cached_);
+    cached_.dirty = 0;
+  }
+  void forget_all() { cached_ = {}; }
+  // Guest register r only in s.gpr from here on.
+  void evict(unsigned r) {
+    const int k = slot_of(r);
+    if (k >= 0) evict_slot(static_cast<unsigned>(k));
+  }
+  void evict_slot(unsigned k) {
+    if (cached_.dirty >> k & 1) a_.mov(G(cached_.reg[k]), host_reg(k));
+    cached_.reg[k] = 0;
+    cached_.dirty &= ~(1u << k);
+  }
+  // Host register k is about to be used as scratch.
+  void clobber(unsigned k) { evict_slot(k); }
   void reload(const Snapshot& snap) {
     for (unsigned k = 0; k < kCacheRegs; ++k)
-      if (snap[k]) a_.mov(host_reg(k), G(snap[k]));
+      if (snap.reg[k]) a_.mov(host_reg(k), G(snap.reg[k]));
   }
   // The generic two-operand form, for a source that may be a register or memory.
   void emit2(x::Inst::Id id, const asmjit::Operand_& d, const asmjit::Operand_& s) { a_.emit(id, d, s); }
   x::Mem Q(int32_t off) const { return x::qword_ptr(x::rbx, off); }
   x::Mem B(int32_t off) const { return x::byte_ptr(x::rbx, off); }
+  // Guest register r = v (a 64-bit register other than r8..r15), in the
+  // cache, dirty.
   void store_gpr(unsigned r, const x::Gp& v) {
     if (!r) return;
-    a_.mov(G(r), v);
     int found = slot_of(r);
     unsigned k = 0;
     if (found >= 0) {
       k = static_cast<unsigned>(found);
     } else {  // an empty register, else the least recently used
       for (unsigned j = 1; j < kCacheRegs; ++j)
-        if (cached_[k] && (!cached_[j] || age_[j] < age_[k])) k = j;
-      cached_[k] = static_cast<uint8_t>(r);
+        if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
+      if (cached_.reg[k]) evict_slot(k);
+      cached_.reg[k] = static_cast<uint8_t>(r);
     }
     touch(k);
+    cached_.dirty |= 1u << k;
     a_.mov(host_reg(k), v.r64());
   }
-  // For a write on one of several paths that merge: memory only.
+  // For a write on one of several paths that merge: s.gpr only (r was
+  // evicted before the paths split).
   void store_gpr_uncached(unsigned r, const x::Gp& v) {
-    if (!r) return;
-    a_.mov(G(r), v);
-    drop(r);
+    assert(slot_of(r) < 0);
+    if (r) a_.mov(G(r), v);
   }
   void add_cycles(int64_t k) {
     if (k) a_.add(Q(o_.cycles), static_cast<int32_t>(k));
   }
   // Main-path exit to a known pc after `count` instructions of the block.
   void exit_to_imm(uint64_t pc, unsigned count, bool chain = true) {
+    flush_all();
     add_cycles(static_cast<int64_t>(count) - synced_);
     if (chain) chain_to(pc);
     else lookup_exit(pc);
@@ -232,6 +260,7 @@ class Emitter {
   // and nothing needs the dispatcher — no events, and room before stop_at
   // for a whole block; else through the jump cache.
   void chain_to(uint64_t target) {
+    assert(cached_.dirty == 0);  // exits write back first (every path through here)
     const bool fixed = ((target ^ ir_.vpc) & ~kPageMask) == 0 || in_kseg01(target);
     if (!fixed || no_chain_ || slot_count == kMaxChainSlots) {
       lookup_exit(target);
@@ -279,6 +308,7 @@ class Emitter {
   // Leaves through the jump cache for `known` (stored into s.pc), else for
   // the pc in s.pc and rax; cycles stored.
   void lookup_exit(std::optional<uint64_t> known = std::nullopt) {
+    assert(cached_.dirty == 0);
     if (known) {
       a_.mov(x::rax, *known);
       a_.mov(Q(o_.pc), x::rax);
@@ -352,6 +382,7 @@ class Emitter {
   // events; otherwise falls through with cycles = base + i.
   void call_handler(unsigned i, unsigned synced) {
     const GuestInsn& g = ir_.insns[i];
+    flush_all();  // handlers read and write s.gpr
     add_cycles(static_cast<int64_t>(i) - synced);
     args_[i] = FallbackSite{DecodedInsn{interp::handler(g.op), g.raw, static_cast<uint16_t>(g.op)}, g.pc,
                             &counters_.by_op[static_cast<size_t>(g.op)], g.delay_slot};
@@ -391,6 +422,7 @@ class Emitter {
       const GuestInsn& gi = ir_.insns[i];
       Label not_here = a_.newLabel();
       a_.bind(on_events);
+      write_back(snap);
       add_cycles(1);  // the instruction itself: cycles = base + i + 1
       a_.mov(x::rdi, x::rbx);
       a_.mov(x::rax, reinterpret_cast<uint64_t>(&resume_after_events));
@@ -826,6 +858,7 @@ class Emitter {
     const unsigned synced = synced_;
     stubs_.push_back([this, trap, cont, i, synced, snap = cached_] {
       a_.bind(trap);
+      write_back(snap);
       call_handler(i, synced);
       add_cycles(static_cast<int64_t>(synced) - i);
       reload(snap);
@@ -855,6 +888,7 @@ class Emitter {
     }
     const bool load = (g.flags & F_LOAD) != 0;
     Label miss = a_.newLabel(), cont = a_.newLabel();
+    const Snapshot from = cached_;
     emit2(x::Inst::kIdMov, x::rax, S(rs));
     if (simm) a_.add(x::rax, simm);
     if (!load) emit2(x::Inst::kIdMov, x::rdi, S(rt));
@@ -868,7 +902,7 @@ class Emitter {
     }
     if (load) store_gpr(rt, x::rax);
     a_.bind(cont);
-    miss_stub(miss, cont, i);
+    miss_stub(miss, cont, i, from);
     return true;
   }
 
@@ -946,14 +980,16 @@ class Emitter {
   x::Mem stlb(const x::Gp& idx, bool load, int32_t field) const {
     return x::qword_ptr(x::rbx, idx, 0, (load ? o_.stlb_load : o_.stlb_store) + field);
   }
-  // A handler call at `miss` for instruction i, then back to `cont`.
-  void miss_stub(Label miss, Label cont, unsigned i) {
+  // A handler call at `miss` for instruction i, then back to `cont`
+  // (bound just now); `from`: the cache where the miss branched off.
+  void miss_stub(Label miss, Label cont, unsigned i, const Snapshot& from) {
     const unsigned synced = synced_;
-    stubs_.push_back([this, miss, cont, i, synced, snap = cached_] {
+    stubs_.push_back([this, miss, cont, i, synced, from, to = cached_] {
       a_.bind(miss);
+      write_back(from);
       call_handler(i, synced);
       add_cycles(static_cast<int64_t>(synced) - i);  // back to this path's count
-      reload(snap);
+      reload(to);
       a_.jmp(cont);
     });
   }
@@ -974,11 +1010,13 @@ class Emitter {
     const unsigned size = wide ? 8 : 4;
     const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi);
     Label miss = a_.newLabel(), cont = a_.newLabel();
+    clobber(0);  // r8 is scratch here
+    if (op == Op::SC || op == Op::SCD) evict(rt);  // written on three paths
+    const Snapshot from = cached_;
     vaddr_and_tag(rs, simm, size);
     if (op == Op::LL || op == Op::LLD) {
       // LLAddr = paddr >> 4: for kseg0/1 and xkphys a function of vaddr.
       Label have = a_.newLabel();
-      clobber(0);  // r8 is scratch here
       kseg01_phys(x::r8, x::r8, have);
       a_.mov(x::r8, x::rax);
       a_.shr(x::r8, 62);
@@ -1035,7 +1073,7 @@ class Emitter {
       store_gpr_uncached(rt, x::rax);
     }
     a_.bind(cont);
-    miss_stub(miss, cont, i);
+    miss_stub(miss, cont, i, from);
     return true;
   }
 
@@ -1049,8 +1087,9 @@ class Emitter {
     const unsigned n = wide ? 8 : 4;
     const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi), m = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
     clobber(0);  // r8 is scratch here
+    const Snapshot from = cached_;
+    vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
     a_.cmp(x::rsi, stlb(x::rcx, true, 0));
     a_.jne(miss);
     a_.mov(x::rdx, stlb(x::rcx, true, 8));
@@ -1079,7 +1118,7 @@ class Emitter {
     if (!wide) a_.movsxd(x::rdi, x::edi);
     store_gpr(rt, x::rdi);
     a_.bind(cont);
-    miss_stub(miss, cont, i);
+    miss_stub(miss, cont, i, from);
     return true;
   }
 
@@ -1087,8 +1126,9 @@ class Emitter {
   // slot is nullified; leave for the instruction after it.
   void skip_delay_slot_at(Label at, unsigned i) {
     const unsigned synced = synced_;
-    stubs_.push_back([this, at, i, synced, pc = ir_.insns[i].pc] {
+    stubs_.push_back([this, at, i, synced, pc = ir_.insns[i].pc, from = cached_] {
       a_.bind(at);
+      write_back(from);
       add_cycles(static_cast<int64_t>(i) + 1 - synced);
       chain_to(pc + 8);
     });
@@ -1114,17 +1154,17 @@ class Emitter {
     if ((reads_rs && slot_may_write(rs)) || (reads_rt && slot_may_write(rt))) return false;
     // Try the slot first: emit_alu emits nothing when it declines. The
     // link (JAL) is written before the slot runs, as the slot may read it.
-    const Snapshot before = cached_;
     if (op == Op::JAL) {
       a_.mov(x::rax, g.pc + 8);
       store_gpr(31, x::rax);
     }
     if (!emit_alu(slot.op, field::rs(slot.raw), srt, srd, field::sa(slot.raw),
                   static_cast<int32_t>(field::simm(slot.raw)), slot.raw)) {
-      if (op == Op::JAL) cached_ = before;  // the store is repeated by the general path
+      // (the general path repeats JAL's link store)
       return false;
     }
     inlined += 2;
+    flush_all();
     add_cycles(static_cast<int64_t>(i) + 2 - synced_);
     if (conditional) {
       Label go = a_.newLabel();
@@ -1260,6 +1300,7 @@ class Emitter {
     if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
     if (done) ++inlined; else fallback(s);
+    flush_all();
     a_.mov(x::rax, Q(o_.branch_target));
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(s) + 1 - synced_);
