@@ -912,7 +912,7 @@ class Emitter {
   void mem_body(bool load, unsigned size, bool is_signed, const Label* miss = nullptr) {
     const bool be = c_.cfg.big_endian;
     Label out = a_.newLabel();
-    slot_and_tag(size);
+    slot_and_tag(size, miss != nullptr);
     a_.cmp(x::rsi, stlb(x::rcx, load, 0));
     a_.jne(miss ? *miss : out);
     a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
@@ -961,15 +961,19 @@ class Emitter {
   }
 
   // rax = a virtual address: rcx = its soft-TLB slot offset (index * 16);
-  // rsi = the tag an access of `size` bytes must match.
-  void slot_and_tag(unsigned size) {
+  // rsi = the tag an access of `size` bytes must match. In a block the
+  // mode part of the tag is a constant (mode_key is a function of the
+  // Status bits the block's key fixes); shared code reads it.
+  void slot_and_tag(unsigned size, bool in_block = true) {
     static_assert(sizeof(SoftTlbEntry) == 16 && ((kSoftTlbSize - 1) << 16) <= 0x7fffffff);
     a_.mov(x::ecx, x::eax);
     a_.shr(x::ecx, 12 - 4);
     a_.and_(x::ecx, static_cast<int32_t>((kSoftTlbSize - 1) << 4));
     a_.mov(x::rsi, x::rax);
     a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
-    a_.or_(x::rsi, Q(o_.mode_key));
+    static_assert(static_cast<int32_t>(kPageMask) == kPageMask);
+    if (in_block) a_.or_(x::rsi, static_cast<int32_t>(c_.mode_key));
+    else a_.or_(x::rsi, Q(o_.mode_key));
   }
   // rax = rs + simm, then slot_and_tag.
   void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
