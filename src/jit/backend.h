@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,18 +22,28 @@ struct FallbackCounters {
   uint64_t by_op[kOpCount] = {};
 };
 
-// A patchable exit: generated code jumps through `jump_to`, which is the
-// slot's own way out (`epilogue`: it sets Cpu::jit_chain_slot to the slot
-// and returns to the dispatcher) until the dispatcher links it to the
-// entry of the block at `target_pc`.
+// A patchable exit: generated code jumps to `jump_to`, which is the slot's
+// own way out (`epilogue`: it sets Cpu::jit_chain_slot to the slot and
+// returns to the dispatcher) until the dispatcher links it to the entry of
+// the block at `target_pc`. The jump is a direct one whose 32-bit
+// displacement is at `patch` (all code lives in one area), rewritten by
+// set_jump.
 struct ChainSlot {
   uint64_t jump_to = 0;
   uint64_t epilogue = 0;
+  uint8_t* patch = nullptr;
   uint64_t target_pc = 0;
   void* linked = nullptr;  // the block it is linked to (owned by the JIT)
   void* owner = nullptr;   // the block whose exit this is
 };
 constexpr unsigned kMaxChainSlots = 4;
+
+inline void set_jump(ChainSlot& s, uint64_t to) {
+  s.jump_to = to;
+  if (!s.patch) return;
+  const auto rel = static_cast<int32_t>(static_cast<int64_t>(to - (reinterpret_cast<uint64_t>(s.patch) + 4)));
+  std::memcpy(s.patch, &rel, sizeof rel);
+}
 
 // Status bits that change what a block means: privilege (and so which
 // segments are legal and whether 64-bit ops are enabled), coprocessor

@@ -66,7 +66,7 @@ void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)-
 // dispatcher, and its own exits are unlinked (it may still be running).
 void Jit::unlink(Block& b) {
   for (ChainSlot* s : b.incoming) {
-    s->jump_to = s->epilogue;
+    set_jump(*s, s->epilogue);
     s->linked = nullptr;
   }
   b.incoming.clear();
@@ -76,7 +76,7 @@ void Jit::unlink(Block& b) {
       auto& in = target->incoming;
       in.erase(std::remove(in.begin(), in.end(), &s), in.end());
     }
-    s.jump_to = s.epilogue;
+    set_jump(s, s.epilogue);
     s.linked = nullptr;
   }
 }
@@ -242,7 +242,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     if (pending_link && pending_link->target_pc == c_.s.pc && !pending_link->linked) {
       auto* owner = static_cast<Block*>(pending_link->owner);
       if (!owner->retired && !b->retired && owner->key.phys_mode >> 36 == b->key.phys_mode >> 36) {
-        pending_link->jump_to = b->code.chain_entry;
+        set_jump(*pending_link, b->code.chain_entry);
         pending_link->linked = b;
         b->incoming.push_back(pending_link);
         stats_.chains_linked++;
@@ -250,6 +250,7 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     }
     const uint64_t before = c_.s.cycles;
     c_.jit_stop_at = stop_at;
+    c_.jit_chain_limit = static_cast<int64_t>(stop_at) - kMaxBlockInsns;
     c_.jit_chain_slot = nullptr;  // set only by an exit slot's way out
     b->code.fn(&c_);
     pending_link = static_cast<ChainSlot*>(c_.jit_chain_slot);

@@ -36,7 +36,7 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store, stlb_fetch, stop_at, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr;
+      stlb_store, stlb_fetch, stop_at, chain_limit, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -47,7 +47,7 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
-                 off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_slot),
+                 off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_limit), off(&c.jit_chain_slot),
                  off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
                  off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
 }
@@ -110,6 +110,7 @@ class Emitter {
   unsigned slot_count = 0;
   Label epilogue_label() const { return epilogue_; }
   Label slot_exit_label(unsigned k) const { return slot_exit_[k]; }
+  Label slot_patch_label(unsigned k) const { return slot_patch_[k]; }
   Label chain_entry_label() const { return chain_entry_; }
 
   void emit() {
@@ -274,13 +275,13 @@ class Emitter {
     slot.target_pc = target;
     Label out = slot_exit_[k] = a_.newLabel();
     a_.mov(x::rcx, Q(o_.cycles));
-    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
-    a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(out);
+    a_.cmp(x::rcx, Q(o_.chain_limit));
+    a_.jg(out);
     a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
     a_.jne(out);
-    a_.mov(x::rax, reinterpret_cast<uint64_t>(&slot.jump_to));
-    a_.jmp(x::qword_ptr(x::rax));
+    a_.long_().jmp(out);  // rel32, patched when linked
+    slot_patch_[k] = a_.newLabel();
+    a_.bind(slot_patch_[k]);
     stubs_.push_back([this, out, &slot, target] {
       a_.bind(out);
       a_.mov(x::rax, target);
@@ -330,9 +331,8 @@ class Emitter {
     a_.cmp(B(o_.branch_pending), 0);
     a_.jne(no);
     a_.mov(x::rcx, Q(o_.cycles));
-    a_.add(x::rcx, static_cast<int32_t>(kMaxBlockInsns));
-    a_.cmp(x::rcx, Q(o_.stop_at));
-    a_.ja(no);
+    a_.cmp(x::rcx, Q(o_.chain_limit));
+    a_.jg(no);
     static_assert(sizeof(Cpu::FetchTlbEntry) == 16 && offsetof(DecodedPage, paddr) == 0);
     // rdx = physical address | page offset | mode bits (the block key).
     Label have_phys = a_.newLabel();
@@ -1336,7 +1336,7 @@ class Emitter {
   const JumpCacheEntry* jump_cache_;
   const Thunks& thunks_;
   Label epilogue_, chain_entry_;
-  std::array<Label, kMaxChainSlots> slot_exit_;
+  std::array<Label, kMaxChainSlots> slot_exit_, slot_patch_;
   Label lookup_at_pc_, leave_;
   bool lookup_at_pc_used_ = false, leave_used_ = false;
   bool no_chain_ = false;
@@ -1383,8 +1383,9 @@ class X64Backend : public Backend {
     out.slot_count = e.slot_count;
     const uint64_t epilogue = base + code.labelOffsetFromBase(e.epilogue_label());
     for (unsigned k = 0; k < kMaxChainSlots; ++k) {
-      const uint64_t unlinked = k < e.slot_count ? base + code.labelOffsetFromBase(e.slot_exit_label(k)) : epilogue;
-      out.slots[k].jump_to = out.slots[k].epilogue = unlinked;
+      const bool used = k < e.slot_count;
+      out.slots[k].jump_to = out.slots[k].epilogue = used ? base + code.labelOffsetFromBase(e.slot_exit_label(k)) : epilogue;
+      if (used) out.slots[k].patch = reinterpret_cast<uint8_t*>(base + code.labelOffsetFromBase(e.slot_patch_label(k)) - 4);
     }
     out.code_bytes = code.codeSize();
     out.guest_insns = static_cast<unsigned>(ir.insns.size());

@@ -60,7 +60,7 @@ struct SoftTlbEntry {
   uint64_t tag = 0;
   uintptr_t addend = 0;
 };
-constexpr unsigned kSoftTlbSize = 256;
+constexpr unsigned kSoftTlbSize = 1024;
 
 class Cpu {
  public:
@@ -157,7 +157,10 @@ class Cpu {
 
   // JIT dispatcher <-> generated code: the cycle a chained block must not
   // cross, and the chain slot of the exit last taken (null if none).
+  // jit_chain_limit: jit_stop_at less the longest block, signed (it may be
+  // negative): a block may go on into another only while cycles <= it.
   uint64_t jit_stop_at = 0;
+  int64_t jit_chain_limit = 0;
   void* jit_chain_slot = nullptr;
 
   // Statistics.
