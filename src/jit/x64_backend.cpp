@@ -223,6 +223,14 @@ class Emitter {
   // cache, dirty.
   void store_gpr(unsigned r, const x::Gp& v) {
     if (!r) return;
+    a_.mov(dest(r), v.r64());
+  }
+  // The host register that is to hold guest register r's new value
+  // (r != 0): mapped, dirty. Read the sources after this call: making room
+  // may evict one of them (to s.gpr, where S then finds it). `read_too`:
+  // r is also a source, so a newly mapped register gets its old value.
+  x::Gp dest(unsigned r, bool read_too = false) {
+    assert(r != 0);
     int found = slot_of(r);
     unsigned k = 0;
     if (found >= 0) {
@@ -232,10 +240,11 @@ class Emitter {
         if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
       if (cached_.reg[k]) evict_slot(k);
       cached_.reg[k] = static_cast<uint8_t>(r);
+      if (read_too) a_.mov(host_reg(k), G(r));
     }
     touch(k);
     cached_.dirty |= 1u << k;
-    a_.mov(host_reg(k), v.r64());
+    return host_reg(k);
   }
   // For a write on one of several paths that merge: s.gpr only (r was
   // evicted before the paths split).
@@ -500,6 +509,77 @@ class Emitter {
     return false;
   }
 
+  // The commonest ALU ops computed in the destination's host register.
+  // Not when the destination is the second source (and not the first):
+  // writing it first would lose that source.
+  bool emit_alu_in_place(Op op, unsigned rs, unsigned rt, unsigned rd, unsigned sa, int32_t simm, int32_t uimm) {
+    namespace I = x::Inst;
+    auto rr = [&](I::Id id, bool word) {
+      if (rd == 0 || (rd == rt && rd != rs)) return false;
+      const x::Gp d = dest(rd, rd == rs);
+      if (word) {
+        emit2(I::kIdMov, d.r32(), S32(rs));
+        emit2(id, d.r32(), S32(rt));
+        a_.movsxd(d, d.r32());
+      } else {
+        emit2(I::kIdMov, d, S(rs));
+        emit2(id, d, S(rt));
+      }
+      return true;
+    };
+    auto ri = [&](I::Id id, int32_t imm, bool word) {
+      if (rt == 0) return false;
+      const x::Gp d = dest(rt, rt == rs);
+      if (word) {
+        emit2(I::kIdMov, d.r32(), S32(rs));
+        if (imm) a_.emit(id, d.r32(), asmjit::Imm(imm));
+        a_.movsxd(d, d.r32());
+      } else {
+        emit2(I::kIdMov, d, S(rs));
+        if (imm || id != I::kIdAdd) a_.emit(id, d, asmjit::Imm(imm));
+      }
+      return true;
+    };
+    auto shift = [&](I::Id id, unsigned n, bool word) {
+      if (rd == 0) return false;
+      const x::Gp d = dest(rd, rd == rt);
+      if (word) {
+        emit2(I::kIdMov, d.r32(), S32(rt));
+        if (n) a_.emit(id, d.r32(), asmjit::Imm(n));
+        a_.movsxd(d, d.r32());
+      } else {
+        emit2(I::kIdMov, d, S(rt));
+        if (n) a_.emit(id, d, asmjit::Imm(n));
+      }
+      return true;
+    };
+    switch (op) {
+      case Op::ADDU: return rr(I::kIdAdd, true);
+      case Op::SUBU: return rr(I::kIdSub, true);
+      case Op::AND: return rr(I::kIdAnd, false);
+      case Op::OR: return rr(I::kIdOr, false);
+      case Op::XOR: return rr(I::kIdXor, false);
+      case Op::DADDU: return ops64() && rr(I::kIdAdd, false);
+      case Op::DSUBU: return ops64() && rr(I::kIdSub, false);
+      case Op::ADDIU: return ri(I::kIdAdd, simm, true);
+      case Op::DADDIU: return ops64() && ri(I::kIdAdd, simm, false);
+      case Op::ANDI: return ri(I::kIdAnd, uimm, false);
+      case Op::ORI: return ri(I::kIdOr, uimm, false);
+      case Op::XORI: return ri(I::kIdXor, uimm, false);
+      case Op::SLL: return shift(I::kIdShl, sa, true);
+      case Op::SRL: return shift(I::kIdShr, sa, true);
+      case Op::SRA: return shift(I::kIdSar, sa, true);
+      case Op::ROTR: return shift(I::kIdRor, sa, true);
+      case Op::DSLL: return ops64() && shift(I::kIdShl, sa, false);
+      case Op::DSRL: return ops64() && shift(I::kIdShr, sa, false);
+      case Op::DSRA: return ops64() && shift(I::kIdSar, sa, false);
+      case Op::DSLL32: return ops64() && shift(I::kIdShl, sa + 32, false);
+      case Op::DSRL32: return ops64() && shift(I::kIdShr, sa + 32, false);
+      case Op::DSRA32: return ops64() && shift(I::kIdSar, sa + 32, false);
+      default: return false;
+    }
+  }
+
   bool emit_alu(Op op, unsigned rs, unsigned rt, unsigned rd, unsigned sa, int32_t simm, uint32_t w) {
     const int32_t uimm = static_cast<int32_t>(w & 0xffff);
     auto rr32 = [&](auto&& f) {
@@ -522,6 +602,7 @@ class Emitter {
         break;
       default: break;
     }
+    if (emit_alu_in_place(op, rs, rt, rd, sa, simm, uimm)) return true;
     switch (op) {
       case Op::ADDU: rr32([&] { emit2(x::Inst::kIdAdd, x::eax, S32(rt)); }); return true;
       case Op::SUBU: rr32([&] { emit2(x::Inst::kIdSub, x::eax, S32(rt)); }); return true;
