@@ -230,21 +230,29 @@ class Emitter {
   // may evict one of them (to s.gpr, where S then finds it). `read_too`:
   // r is also a source, so a newly mapped register gets its old value.
   x::Gp dest(unsigned r, bool read_too = false) {
-    assert(r != 0);
-    int found = slot_of(r);
-    unsigned k = 0;
-    if (found >= 0) {
-      k = static_cast<unsigned>(found);
-    } else {  // an empty register, else the least recently used
-      for (unsigned j = 1; j < kCacheRegs; ++j)
-        if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
-      if (cached_.reg[k]) evict_slot(k);
-      cached_.reg[k] = static_cast<uint8_t>(r);
-      if (read_too) a_.mov(host_reg(k), G(r));
-    }
-    touch(k);
-    cached_.dirty |= 1u << k;
+    const bool mapped = slot_of(r) >= 0;
+    const unsigned k = claim(r);
+    if (!mapped && read_too) a_.mov(host_reg(k), G(r));
+    map_dirty(r, k);
     return host_reg(k);
+  }
+  // The host register for a new value of guest register r (r != 0): its
+  // own if mapped, else an empty one or the least recently used (evicted
+  // now). The mapping is made by map_dirty once the value is there.
+  unsigned claim(unsigned r) {
+    assert(r != 0);
+    const int found = slot_of(r);
+    if (found >= 0) return static_cast<unsigned>(found);
+    unsigned k = 0;
+    for (unsigned j = 1; j < kCacheRegs; ++j)
+      if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
+    if (cached_.reg[k]) evict_slot(k);
+    return k;
+  }
+  void map_dirty(unsigned r, unsigned k) {
+    cached_.reg[k] = static_cast<uint8_t>(r);
+    cached_.dirty |= 1u << k;
+    touch(k);
   }
   // For a write on one of several paths that merge: s.gpr only (r was
   // evicted before the paths split).
@@ -969,6 +977,10 @@ class Emitter {
     }
     const bool load = (g.flags & F_LOAD) != 0;
     Label miss = a_.newLabel(), cont = a_.newLabel();
+    // Inline loads go straight into rt's cache register (on a miss it
+    // keeps rt's old value, which `from` describes).
+    const bool direct = load && rt != 0 && !c_.kernel_mode();
+    const unsigned k = direct ? claim(rt) : 0;
     const Snapshot from = cached_;
     emit2(x::Inst::kIdMov, x::rax, S(rs));
     if (simm) a_.add(x::rax, simm);
@@ -979,9 +991,10 @@ class Emitter {
       a_.call(asmjit::Imm(load ? thunks_.load[lg][is_signed] : thunks_.store[lg]));
       a_.jne(miss);
     } else {
-      mem_body(load, 1u << lg, is_signed, &miss);
+      mem_body(load, 1u << lg, is_signed, &miss, direct ? host_reg(k) : x::Gp(x::rax));
     }
-    if (load) store_gpr(rt, x::rax);
+    if (direct) map_dirty(rt, k);
+    else if (load) store_gpr(rt, x::rax);
     a_.bind(cont);
     miss_stub(miss, cont, i, from);
     return true;
@@ -990,7 +1003,8 @@ class Emitter {
   // A load or store thunk: the soft-TLB hit path; ZF = 0 on a miss. The
   // tag compare keeps the low alignment bits: misaligned addresses miss.
   // Inline (`miss` given: jumps there on a miss) or as a thunk (returns).
-  void mem_body(bool load, unsigned size, bool is_signed, const Label* miss = nullptr) {
+  // A load's value goes to `v` (address in rax, so rax by default).
+  void mem_body(bool load, unsigned size, bool is_signed, const Label* miss = nullptr, x::Gp v = x::rax) {
     const bool be = c_.cfg.big_endian;
     Label out = a_.newLabel();
     slot_and_tag(size, miss != nullptr);
@@ -1001,22 +1015,34 @@ class Emitter {
     if (load) {
       switch (size) {
         case 1:
-          if (is_signed) a_.movsx(x::rax, x::byte_ptr(x::rdx, x::rax));
-          else a_.movzx(x::eax, x::byte_ptr(x::rdx, x::rax));
+          if (is_signed) a_.movsx(v, x::byte_ptr(x::rdx, x::rax));
+          else a_.movzx(v.r32(), x::byte_ptr(x::rdx, x::rax));
           break;
         case 2:
-          a_.movzx(x::eax, x::word_ptr(x::rdx, x::rax));
-          if (be) a_.rol(x::ax, 8);
-          if (is_signed) a_.movsx(x::rax, x::ax); else a_.movzx(x::eax, x::ax);
+          if (be) {
+            a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
+            a_.rol(v.r16(), 8);
+            if (is_signed) a_.movsx(v, v.r16()); else a_.movzx(v.r32(), v.r16());
+          } else if (is_signed) {
+            a_.movsx(v, x::word_ptr(x::rdx, x::rax));
+          } else {
+            a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
+          }
           break;
         case 4:
-          a_.mov(x::eax, x::dword_ptr(x::rdx, x::rax));
-          if (be) a_.bswap(x::eax);
-          if (is_signed) a_.movsxd(x::rax, x::eax);
+          if (be) {
+            a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
+            a_.bswap(v.r32());
+            if (is_signed) a_.movsxd(v, v.r32());
+          } else if (is_signed) {
+            a_.movsxd(v, x::dword_ptr(x::rdx, x::rax));
+          } else {
+            a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
+          }
           break;
         default:
-          a_.mov(x::rax, x::qword_ptr(x::rdx, x::rax));
-          if (be) a_.bswap(x::rax);
+          a_.mov(v, x::qword_ptr(x::rdx, x::rax));
+          if (be) a_.bswap(v);
           break;
       }
     } else {
