@@ -217,6 +217,11 @@ class Emitter {
   }
   // The generic two-operand form, for a source that may be a register or memory.
   void emit2(x::Inst::Id id, const asmjit::Operand_& d, const asmjit::Operand_& s) { a_.emit(id, d, s); }
+  // d = s, nothing if s is d (for 32-bit d, the op that follows writes d
+  // and so clears its upper half anyway).
+  void move(const x::Gp& d, const asmjit::Operand_& s) {
+    if (!(s.isReg() && s.id() == d.id())) a_.emit(x::Inst::kIdMov, d, s);
+  }
   x::Mem Q(int32_t off) const { return x::qword_ptr(x::rbx, off); }
   x::Mem B(int32_t off) const { return x::byte_ptr(x::rbx, off); }
   // Guest register r = v (a 64-bit register other than r8..r15), in the
@@ -248,6 +253,20 @@ class Emitter {
       if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
     if (cached_.reg[k]) evict_slot(k);
     return k;
+  }
+  // Guest register r in a host register, loaded (clean) if not cached:
+  // for a value read several times, such as a base address. Main path only.
+  x::Gp src_reg(unsigned r) {
+    const int found = slot_of(r);
+    if (found >= 0) {
+      touch(static_cast<unsigned>(found));
+      return host_reg(static_cast<unsigned>(found));
+    }
+    const unsigned k = claim(r);
+    a_.mov(host_reg(k), G(r));
+    cached_.reg[k] = static_cast<uint8_t>(r);
+    touch(k);
+    return host_reg(k);
   }
   void map_dirty(unsigned r, unsigned k) {
     cached_.reg[k] = static_cast<uint8_t>(r);
@@ -526,11 +545,11 @@ class Emitter {
       if (rd == 0 || (rd == rt && rd != rs)) return false;
       const x::Gp d = dest(rd, rd == rs);
       if (word) {
-        emit2(I::kIdMov, d.r32(), S32(rs));
+        move(d.r32(), S32(rs));
         emit2(id, d.r32(), S32(rt));
         a_.movsxd(d, d.r32());
       } else {
-        emit2(I::kIdMov, d, S(rs));
+        move(d, S(rs));
         emit2(id, d, S(rt));
       }
       return true;
@@ -539,11 +558,11 @@ class Emitter {
       if (rt == 0) return false;
       const x::Gp d = dest(rt, rt == rs);
       if (word) {
-        emit2(I::kIdMov, d.r32(), S32(rs));
+        move(d.r32(), S32(rs));
         if (imm) a_.emit(id, d.r32(), asmjit::Imm(imm));
         a_.movsxd(d, d.r32());
       } else {
-        emit2(I::kIdMov, d, S(rs));
+        move(d, S(rs));
         if (imm || id != I::kIdAdd) a_.emit(id, d, asmjit::Imm(imm));
       }
       return true;
@@ -552,11 +571,11 @@ class Emitter {
       if (rd == 0) return false;
       const x::Gp d = dest(rd, rd == rt);
       if (word) {
-        emit2(I::kIdMov, d.r32(), S32(rt));
+        move(d.r32(), S32(rt));
         if (n) a_.emit(id, d.r32(), asmjit::Imm(n));
         a_.movsxd(d, d.r32());
       } else {
-        emit2(I::kIdMov, d, S(rt));
+        move(d, S(rt));
         if (n) a_.emit(id, d, asmjit::Imm(n));
       }
       return true;
@@ -980,9 +999,10 @@ class Emitter {
     // Inline loads go straight into rt's cache register (on a miss it
     // keeps rt's old value, which `from` describes).
     const bool direct = load && rt != 0 && !c_.kernel_mode();
+    const x::Gp base = rs ? src_reg(rs) : x::Gp(x::rax);  // before rt's claim, which then cannot evict it
     const unsigned k = direct ? claim(rt) : 0;
     const Snapshot from = cached_;
-    emit2(x::Inst::kIdMov, x::rax, S(rs));
+    if (rs) a_.mov(x::rax, base); else a_.xor_(x::eax, x::eax);
     if (simm) a_.add(x::rax, simm);
     if (!load) emit2(x::Inst::kIdMov, x::rdi, S(rt));
     if (c_.kernel_mode()) {
