@@ -1,11 +1,14 @@
-// x86-64 backend (asmjit). Guest state stays in memory: rbx holds the
-// Cpu*, every guest register is an [rbx + offset] operand, and each guest
+// x86-64 backend (asmjit). rbx holds the Cpu*; guest state lives in it
+// ([rbx + offset]) between blocks, and within a block guest GPRs are
+// cached in r8..r15 (see the cache's invariant in Emitter). Each guest
 // instruction is either emitted inline or calls the interpreter's handler.
 //
 // Invariants of generated code:
 // - s.cycles is brought up to date before every handler call (handlers
 //   read Count/Random) and at every exit; s.pc is set before every
-//   handler call and at every exit.
+//   handler call and on every way back to the dispatcher (a chained jump
+//   into another block does not need it); s.gpr is current (the cache
+//   written back) at the same points.
 // - A handler that leaves c.events non-zero ends the block at once (the
 //   dispatcher services interrupts, mode changes and exceptions).
 // - Inline loads/stores take the soft-TLB hit path only; a miss calls the
