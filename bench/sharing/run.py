@@ -126,6 +126,8 @@ def run_disco(args, n, sharing, rundir):
         if sharing:
             if args.scan_rate is not None:
                 cmd += ["--scan-rate", str(args.scan_rate)]
+            if args.no_patching:
+                cmd.append("--no-patching")
         else:
             cmd.append("--no-sharing")
         if not wait_for_binary(args.disco):
@@ -205,12 +207,18 @@ def summarize(res):
     m = res["stats"]["machine"]
     vms = res["stats"]["vms"]
     page = m.get("page_bytes", 4096)
+    # Machine memory: pool pages plus the host memory patches take.
+    used = m.get("machine_bytes_used", m["machine_pages_used"] * page)
     return {
         "page_bytes": page,
         "guest_pages_touched": sum(v["guest_pages_touched"] for v in vms),
         "machine_pages_used": m["machine_pages_used"],
         "guest_mib": mib(sum(v["guest_pages_touched"] for v in vms) * page),
-        "machine_mib": mib(m["machine_pages_used"] * page),
+        "machine_bytes_used": used,
+        "machine_mib": mib(used),
+        "patched_pages": m.get("patched_pages", 0),
+        "patch_bytes": m.get("patch_bytes", 0),
+        "patch_faults": m.get("patch_faults", 0),
         "host_rss_mib": mib(m["host_rss_bytes"]),
         "shared_pages": m.get("shared_pages"),
         "zero_page_mappings": m.get("zero_page_mappings"),
@@ -380,6 +388,8 @@ def main():
     ap.add_argument("--disco", default=os.path.join(REPO, "build", "src", "disco"),
                     help="the disco binary (default <repo>/build/src/disco)")
     ap.add_argument("--scan-rate", type=int, help="pages/s for the sharing scan (default: disco's)")
+    ap.add_argument("--no-patching", action="store_true",
+                    help="whole-page sharing only (disco --no-patching)")
     ap.add_argument("--qemu", action="store_true",
                     help="also measure N separate %s processes (if installed)" % QEMU)
     ap.add_argument("--qemu-kernel", help="kernel for QEMU Malta (default: the 5kc-malta kernel "
@@ -438,9 +448,9 @@ def main():
             else:
                 report_failure(res)
                 failed.append(res["label"])
-        if row.get("sharing") and row.get("unshared") and row["unshared"]["machine_pages_used"]:
-            row["ratio"] = (row["sharing"]["machine_pages_used"] /
-                            row["unshared"]["machine_pages_used"])
+        if row.get("sharing") and row.get("unshared") and row["unshared"]["machine_bytes_used"]:
+            row["ratio"] = (row["sharing"]["machine_bytes_used"] /
+                            row["unshared"]["machine_bytes_used"])
         if qemu_kernel:
             row["qemu"] = run_qemu(n, qemu_kernel, args.qemu_timeout, workdir)
         rows.append(row)

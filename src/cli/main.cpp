@@ -57,6 +57,8 @@ const char kUsage[] =
     "                         the machine (default: sized to fit the VMs)\n"
     "  --overcommit           allow more VM memory than the machine has\n"
     "  --no-sharing           no content-based page sharing\n"
+    "  --no-patching          no sub-page sharing (cold pages stored as a patch\n"
+    "                         against another VM's page)\n"
     "  --scan-rate N          pages the sharing scan looks at per second\n"
     "  --console NAME|all|none  which VM's console is on the terminal (default:\n"
     "                         all, each line prefixed; input goes to the first)\n"
@@ -238,6 +240,8 @@ int cmd_run(int argc, char** argv) {
       machine_mode = true;
     } else if (a == "--overcommit") {
       mopt.overcommit = machine_mode = true;
+    } else if (a == "--no-patching") {
+      mopt.no_patching = machine_mode = true;
     } else if (a == "--no-sharing") {
       mopt.no_sharing = machine_mode = true;
     } else if (a == "--scan-rate") {

@@ -29,7 +29,8 @@ bool write_text_file(const std::string& path, const std::string& text) {
 
 // Debugging aid (DISCO_DUMP_DIR): each VM's mapped pages at their guest
 // physical addresses in DIR/<i>.mem (sparse), and DIR/<i>.map with one line
-// "paddr kind machine_page" per mapped page, kind P(rivate), S(hared), Z(ero).
+// "paddr kind machine_page" per mapped page, kind P(rivate), S(hared), Z(ero),
+// D (patched: a reference page plus a patch, written out rebuilt).
 void dump_pages(Machine& m, const std::string& dir) {
   for (size_t i = 0; i < m.size(); ++i) {
     GuestMemory& gm = m.vm(i).memory();
@@ -46,9 +47,9 @@ void dump_pages(Machine& m, const std::string& dir) {
     for (uint64_t g = 0; g < gm.pages(); ++g) {
       const MPage p = gm.at(g);
       if (p == kNoPage) continue;
-      const char kind = p == mm.zero_page() ? 'Z' : mm.refs(p) > 1 ? 'S' : 'P';
+      const char kind = p == kPatchedPage ? 'D' : p == mm.zero_page() ? 'Z' : mm.refs(p) > 1 ? 'S' : 'P';
       std::fprintf(f, "%llx %c %u\n", static_cast<unsigned long long>(gm.paddr_of(g)), kind, p);
-      if (kind != 'Z' && ::pwrite(fd, mm.host(p), kPageSize, static_cast<off_t>(gm.paddr_of(g))) != kPageSize)
+      if (kind != 'Z' && ::pwrite(fd, gm.peek(g), kPageSize, static_cast<off_t>(gm.paddr_of(g))) != kPageSize)
         std::fprintf(stderr, "disco: DISCO_DUMP_DIR: short write\n");
     }
     std::fclose(f);
@@ -89,6 +90,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   if (opt.mem_per_node) spec.mem_per_node = opt.mem_per_node;
   if (opt.overcommit) spec.overcommit = true;
   if (opt.no_sharing) spec.sharing = false;
+  if (opt.no_patching) spec.patching = false;
   if (opt.scan_rate) spec.scan_pages_per_sec = opt.scan_rate;
   for (VmSpec& v : spec.vms) {
     if (!v.kernel.empty()) continue;

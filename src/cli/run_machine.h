@@ -16,7 +16,7 @@ struct MachineRunOptions {
   unsigned vms = 0;            // --vms: copies of the command-line guest
   unsigned nodes = 0, cpus_per_node = 0;
   uint64_t mem_per_node = 0;
-  bool overcommit = false, no_sharing = false;
+  bool overcommit = false, no_sharing = false, no_patching = false;
   uint64_t scan_rate = 0;      // 0: the description's
   std::string console = "";    // "" = default, a VM name, "all" or "none"
   std::string console_dir = "disco-consoles";

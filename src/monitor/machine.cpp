@@ -72,7 +72,9 @@ Machine::Machine(const MachineSpec& spec)
     : spec_(spec),
       mm_(std::make_unique<MachineMemory>(node_sizes(spec))),
       images_(std::make_unique<BootImageCache>(*mm_)),
-      sharing_(*mm_) {}
+      sharing_(*mm_) {
+  sharing_.set_patching(spec_.patching);
+}
 
 Machine::~Machine() {
   vms_.clear();  // before the pools and images they map
@@ -175,18 +177,21 @@ void Machine::settle_sharing(unsigned max_passes) {
   const uint64_t start = sharing_.stats().passes;
   while (sharing_.stats().passes < start + max_passes) {
     const uint64_t before = sharing_.stats().passes;
-    while (sharing_.stats().passes == before) sharing_.scan(1 << 16);
+    // The guests do not run here: no new access epochs.
+    while (sharing_.stats().passes == before) sharing_.scan(1 << 16, false);
     if (sharing_.stats().passes > start + 1 && sharing_.stats().merges_last_pass == 0) break;
   }
 }
 
 std::string Machine::stats_json() {
-  uint64_t touched = 0, cow = 0;
+  uint64_t touched = 0, cow = 0, patched = 0, faults = 0;
   std::string vms = "[";
   for (size_t i = 0; i < vms_.size(); ++i) {
     const GuestMemory::Stats s = vms_[i]->memory().stats();
     touched += s.touched;
     cow += s.cow_breaks;
+    patched += s.patched;
+    faults += s.patch_faults;
     JsonObject o;
     o.str("name", spec_.vms[i].name)
         .num("home_node", vms_[i]->memory().home_node())
@@ -199,6 +204,9 @@ std::string Machine::stats_json() {
         .num("zero_pages", s.zero)
         .num("remote_pages", s.remote)
         .num("cow_breaks", s.cow_breaks)
+        .num("patched_pages", s.patched)
+        .num("patch_bytes", s.patch_bytes)
+        .num("patch_faults", s.patch_faults)
         .num("pages_scanned", sharing_.scanned_of(static_cast<uint32_t>(i)));
     vms += (i ? ", " : "") + o.done();
   }
@@ -216,6 +224,8 @@ std::string Machine::stats_json() {
       .num("page_bytes", kPageSize)
       .num("machine_pages_total", mm_->total_pages())
       .num("machine_pages_used", mm_->used_pages())
+      .num("patch_bytes", mm_->patch_bytes())
+      .num("machine_bytes_used", mm_->used_pages() * kPageSize + mm_->patch_bytes())
       .raw("node_pages_used", nodes)
       .num("guest_pages_touched", touched)
       .num("shared_pages", mm_->shared_pages())
@@ -223,6 +233,8 @@ std::string Machine::stats_json() {
       .num("image_pages", images_->pinned_pages())
       .num("image_cache_hits", images_->hits())
       .num("cow_breaks", cow)
+      .num("patched_pages", patched)
+      .num("patch_faults", faults)
       .num("pages_scanned", sh.pages_scanned)
       .num("merges", sh.merges)
       .num("zero_merges", sh.zero_merges)
@@ -236,20 +248,24 @@ std::string Machine::stats_text() {
   std::string out;
   char line[256];
   uint64_t touched = 0;
+  // Machine memory in use: the pools' pages and the patches' host memory.
+  const double used_mib =
+      static_cast<double>(mm_->used_pages() * kPageSize + mm_->patch_bytes()) / (1 << 20);
   for (size_t i = 0; i < vms_.size(); ++i) {
     const GuestMemory::Stats s = vms_[i]->memory().stats();
     touched += s.touched;
     std::snprintf(line, sizeof line,
-                  "disco: %-10s %-13s touched %8.1f MiB  private %8.1f MiB  shared %8.1f MiB  cow breaks %llu\n",
+                  "disco: %-10s %-13s touched %8.1f MiB  private %8.1f MiB  shared %8.1f MiB  patched %8.1f MiB  "
+                "cow breaks %llu\n",
                   spec_.vms[i].name.c_str(), vm_exit_name(exits_[i]), mib(s.touched), mib(s.private_pages),
-                  mib(s.shared), static_cast<unsigned long long>(s.cow_breaks));
+                  mib(s.shared), mib(s.patched), static_cast<unsigned long long>(s.cow_breaks));
     out += line;
   }
   std::snprintf(line, sizeof line,
                 "disco: machine: guest memory in use %.1f MiB, machine memory used %.1f MiB (%.0f%%), "
                 "%llu shared pages, host RSS %.1f MiB\n",
-                mib(touched), mib(mm_->used_pages()),
-                touched ? 100.0 * static_cast<double>(mm_->used_pages()) / static_cast<double>(touched) : 0.0,
+                mib(touched), used_mib,
+                touched ? 100.0 * used_mib / mib(touched) : 0.0,
                 static_cast<unsigned long long>(mm_->shared_pages()),
                 static_cast<double>(host_rss_bytes()) / (1 << 20));
   return out + line;

@@ -292,8 +292,9 @@ bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& e
   }
   if (!r.table(root, "sharing", t)) return false;
   if (t) {
-    if (!r.only_keys(*t, "sharing", {"enabled", "scan_rate"})) return false;
+    if (!r.only_keys(*t, "sharing", {"enabled", "scan_rate", "patching"})) return false;
     if (!r.boolean(*t, "sharing", "enabled", spec.sharing)) return false;
+    if (!r.boolean(*t, "sharing", "patching", spec.patching)) return false;
     int64_t rate = static_cast<int64_t>(spec.scan_pages_per_sec);
     if (!r.integer(*t, "sharing", "scan_rate", 0, INT64_MAX, rate)) return false;
     spec.scan_pages_per_sec = static_cast<uint64_t>(rate);

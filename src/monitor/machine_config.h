@@ -35,6 +35,8 @@ struct MachineSpec {
   // Content-based page sharing (background scan).
   bool sharing = true;
   uint64_t scan_pages_per_sec = 50'000;
+  // Sub-page sharing of cold, nearly equal pages (reference page + patch).
+  bool patching = true;
   std::vector<VmSpec> vms;
 };
 

@@ -31,6 +31,10 @@ struct PageMapper {
   bool operator==(const PageMapper&) const = default;
 };
 constexpr uint32_t kImageHolder = ~0u;
+// The holder of a reference page of patched guest pages (GuestMemory).
+constexpr uint32_t kPatchHolder = ~0u - 1;
+// A pmap entry: the guest page is stored as a reference page plus a patch.
+constexpr MPage kPatchedPage = ~0u - 1;
 
 class MachineMemory {
  public:
@@ -66,6 +70,11 @@ class MachineMemory {
   uint64_t shared_pages() const { return shared_pages_; }
   uint64_t zero_page_refs() const { return zero_refs_; }
 
+  // Host memory holding patches (sub-page sharing), counted as machine
+  // memory in use by the statistics.
+  void add_patch_bytes(int64_t delta) { patch_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(patch_bytes_) + delta); }
+  uint64_t patch_bytes() const { return patch_bytes_; }
+
  private:
   struct PageInfo {
     uint32_t refs = 0;
@@ -78,7 +87,7 @@ class MachineMemory {
   uint8_t* zero_host_ = nullptr;
   MPage zero_page_ = kNoPage;  // a number past the pools
   uint64_t zero_refs_ = 0;
-  uint64_t total_pages_ = 0, used_pages_ = 0, shared_pages_ = 0;
+  uint64_t total_pages_ = 0, used_pages_ = 0, shared_pages_ = 0, patch_bytes_ = 0;
   std::vector<MPage> node_first_, node_end_, node_bump_;
   std::vector<uint64_t> node_used_;
   std::vector<std::vector<MPage>> node_free_;

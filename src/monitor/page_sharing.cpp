@@ -17,7 +17,7 @@ void PageSharing::remove(GuestMemory* gm) {
   if (gm->vm_id() < vms_.size()) vms_[gm->vm_id()] = nullptr;
 }
 
-void PageSharing::scan(uint64_t budget) {
+void PageSharing::scan(uint64_t budget, bool epochs) {
   if (vms_.empty()) {
     ++stats_.passes;  // a pass over no memory is complete at once
     return;
@@ -29,6 +29,7 @@ void PageSharing::scan(uint64_t budget) {
   while (budget > 0 && looks > 0 && idle_steps <= vms_.size()) {
     GuestMemory* gm = cur_vm_ < vms_.size() ? vms_[cur_vm_] : nullptr;
     if (!gm || cur_gpn_ >= gm->pages()) {
+      if (gm && epochs && patching_) gm->new_epoch();
       cur_gpn_ = 0;
       if (++cur_vm_ >= vms_.size()) {
         cur_vm_ = 0;
@@ -83,9 +84,46 @@ void PageSharing::offer_shared(MPage m) {
   }
 }
 
+// Private page `m` of `gm` at `gpn`, equal to no other page: store it as a
+// patch against the page at the same guest-physical address in another VM,
+// if the guest has left it alone for a pass and the patch is small. The
+// reference must not change while a patch depends on it: the holder's
+// mapping makes it shared, so its owner's writes copy it first. A private
+// reference the owner is still using is not taken (the owner would soon
+// copy it, leaving the old copy to the patches alone).
+bool PageSharing::try_patch(GuestMemory& gm, uint64_t gpn, MPage m) {
+  if (!patching_ || gm.accessed(gpn)) return false;
+  const uint64_t pa = gm.paddr_of(gpn);
+  for (GuestMemory* o : vms_) {
+    if (!o || o == &gm) continue;
+    const int64_t og = o->index_of(pa);
+    if (og < 0) continue;
+    const MPage r = o->at(static_cast<uint64_t>(og));
+    if (r == kNoPage || r == kPatchedPage || r == mm_.zero_page()) continue;
+    const bool private_ref = mm_.writable_in_place(r);
+    if (private_ref && o->accessed(static_cast<uint64_t>(og))) continue;
+    if (!make_patch(mm_.host(r), mm_.host(m), kMaxPatchBytes, patch_buf_)) continue;
+    if (private_ref) write_protect(r);
+    if (patch_buf_.empty()) {
+      // Equal after all (`r` is hashed later in this pass): share it whole.
+      mm_.map(r, {gm.vm_id(), static_cast<uint32_t>(gpn)});
+      gm.remap(gpn, r);
+      ++stats_.merges;
+      ++merges_this_pass_;
+      return true;
+    }
+    mm_.map(r, {kPatchHolder, static_cast<uint32_t>(gpn)});
+    gm.make_patched(gpn, r, std::vector<uint8_t>(patch_buf_.begin(), patch_buf_.end()));
+    ++stats_.patched;
+    ++merges_this_pass_;  // settling goes on while pages still change
+    return true;
+  }
+  return false;
+}
+
 bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
   const MPage m = gm.at(gpn);
-  if (m == kNoPage || m == mm_.zero_page()) return false;  // untouched or zero
+  if (m == kNoPage || m == kPatchedPage || m == mm_.zero_page()) return false;  // untouched, patched or zero
   if (!mm_.writable_in_place(m)) {
     offer_shared(m);  // costs a hash once per pass, not budget
     return false;
@@ -105,13 +143,14 @@ bool PageSharing::scan_one(GuestMemory& gm, uint64_t gpn) {
   }
   auto it = seen_.find(h);
   if (it == seen_.end()) {
-    seen_.emplace(h, m);
+    if (!try_patch(gm, gpn, m)) seen_.emplace(h, m);
     return true;
   }
   const MPage c = it->second;
   if (c == m) return true;
   if (mm_.refs(c) == 0 || std::memcmp(mm_.host(c), data, kPageSize) != 0) {
-    it->second = m;  // the candidate changed or was freed: this page replaces it
+    // The candidate changed or was freed: this page replaces it.
+    if (!try_patch(gm, gpn, m)) it->second = m;
     return true;
   }
   if (mm_.writable_in_place(c)) write_protect(c);

@@ -4,6 +4,15 @@
 // compare) maps both guest pages to one machine page, copy-on-write, and
 // frees the other. Pages of zeros are mapped to the machine's zero page.
 //
+// Sub-page sharing (optional, `patching`): a private page the guest has not
+// accessed for a whole pass, which differs from the page at the same
+// guest-physical address in another VM in at most kMaxPatchBytes, is
+// stored as that page (held read-only) plus a patch (monitor/page_patch.h),
+// and its machine page is freed. The guest's next access rebuilds it.
+// Access is tracked per pass: when the scan leaves a VM it starts a new
+// epoch (GuestMemory::new_epoch), so "accessed" means "since the scan last
+// looked at this VM".
+//
 // The scan runs on the monitor thread between VM time slices, so no guest
 // instruction runs while a mapping changes; the soft-TLB entries of every
 // affected VM are dropped before it runs again.
@@ -15,6 +24,7 @@
 #include <vector>
 
 #include "monitor/guest_memory.h"
+#include "monitor/page_patch.h"
 
 namespace disco {
 
@@ -22,12 +32,18 @@ class PageSharing {
  public:
   explicit PageSharing(MachineMemory& mm) : mm_(mm) {}
 
+  // A patch larger than this is not worth it (the page is kept).
+  static constexpr size_t kMaxPatchBytes = 2048;
+  void set_patching(bool on) { patching_ = on; }
+
   // VMs take part from when they are added; vm_id() must be their index here.
   void add(GuestMemory* gm);
   void remove(GuestMemory* gm);
 
   // Scans up to `budget` guest pages, continuing where the last call stopped.
-  void scan(uint64_t budget);
+  // `epochs`: start a new access epoch for each VM the scan completes; false
+  // while the guests are not running (settling), when no access could show.
+  void scan(uint64_t budget, bool epochs = true);
 
   struct Stats {
     uint64_t pages_scanned = 0;
@@ -35,6 +51,7 @@ class PageSharing {
     uint64_t zero_merges = 0;  // ... of which onto the zero page
     uint64_t passes = 0;       // complete passes over every VM's memory
     uint64_t merges_last_pass = 0;
+    uint64_t patched = 0;      // guest pages stored as reference + patch
   };
   const Stats& stats() const { return stats_; }
   // Entries in the table of hashes (bounded by the private pages).
@@ -46,12 +63,15 @@ class PageSharing {
   bool scan_one(GuestMemory& gm, uint64_t gpn);  // false: nothing to look at
   void offer_shared(MPage m);
   void write_protect(MPage p);
+  bool try_patch(GuestMemory& gm, uint64_t gpn, MPage m);
 
   MachineMemory& mm_;
   std::vector<GuestMemory*> vms_;  // by vm_id; null once removed
   size_t cur_vm_ = 0;
   uint64_t cur_gpn_ = 0;
   uint64_t merges_this_pass_ = 0;
+  bool patching_ = false;
+  std::vector<uint8_t> patch_buf_;
   // Content hash -> a page that had it when hashed in this pass (it may have
   // changed since: a candidate is always compared in full before sharing).
   std::unordered_map<uint64_t, MPage> seen_;

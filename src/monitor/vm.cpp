@@ -43,6 +43,7 @@ Vm::Vm(const VmConfig& cfg, const VmPlacement& where)
   mem_ = std::make_unique<GuestMemory>(*where_.memory, where_.id, where_.home_node, low_bytes_, high_bytes_,
                                        board::kHighRamBase);
   mem_->invalidate = [this](const uint8_t* host_page) { mem::invalidate_host_page(*cpu_, host_page); };
+  mem_->flush_tlb = [this] { mem::flush_soft_tlb(*cpu_); };
   mem_->on_out_of_memory = [this] {
     pending_exit_ = VmExit::OutOfMemory;
     cpu_->events |= EV_STOP;
