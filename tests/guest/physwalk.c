@@ -12,8 +12,10 @@
  *
  *  1. VM id: "walkid=N" (decimal) in the DTB's /chosen/bootargs, else 0.
  *     Optional "walkspin=MS" (busy re-reading of the common pages, guest
- *     milliseconds, default 100) and "walkwait=MS" (WAIT on the timer,
- *     guest milliseconds, default 300).
+ *     milliseconds, default 100), "walkwait=MS" (WAIT on the timer, guest
+ *     milliseconds, default 300) and "walkcold=MS" (WAIT after step 4,
+ *     default 0: the written pages go cold, and a monitor with sub-page
+ *     sharing may store them as patches, which step 5 reads back).
  *  2. Probe set: one doubleword load per 4 KiB page for pa in [0, 1 GiB)
  *     except the MMIO window [0x1f000000, 0x20000000), plus one load every
  *     16 MiB from 1 GiB to 64 GiB (PABITS = 36), all through cached xkphys.
@@ -73,7 +75,7 @@ extern char __image_start[], __image_end[];
 
 static u64 readable[(N_PROBES + 63) / 64];      /* walk 1 result */
 static u32 vm_id;
-static u32 spin_ms = 100, wait_ms = 300;
+static u32 spin_ms = 100, wait_ms = 300, cold_ms = 0;
 static u64 vec_lo, vec_hi, img_lo, img_hi, dtb_lo, dtb_hi;
 static u64 foreign, corrupt;
 static int reports;
@@ -309,10 +311,13 @@ static void find_dtb(void)
 		vm_id = find_number(p, size, "walkid=", 0);
 		spin_ms = find_number(p, size, "walkspin=", spin_ms);
 		wait_ms = find_number(p, size, "walkwait=", wait_ms);
+		cold_ms = find_number(p, size, "walkcold=", cold_ms);
 		if (spin_ms > MAX_MS)
 			spin_ms = MAX_MS;
 		if (wait_ms > MAX_MS)
 			wait_ms = MAX_MS;
+		if (cold_ms > MAX_MS)
+			cold_ms = MAX_MS;
 		return;
 	}
 	printf("physwalk: no DTB found below %lx\n", low_end);
@@ -412,6 +417,13 @@ int main(void)
 			corrupt++;
 			report("write not read back", pa, 0, back, common_first(pfn));
 		}
+	}
+
+	/* 4b: leave every page alone for a while. */
+	if (cold_ms) {
+		u32 t3 = read_c0_count();
+		wait_guest(cold_ms);
+		printf("physwalk: left the pages alone for %u ms\n", (read_c0_count() - t3) / COUNT_PER_MS);
 	}
 
 	/* 5: walk again. */
