@@ -96,6 +96,7 @@ overcommit = true
 [sharing]
 enabled = false
 scan_rate = 1234
+patching = false
 
 [[vm]]
 name = "web"
@@ -118,6 +119,7 @@ mem = 67108864
   EXPECT_TRUE(s.overcommit);
   EXPECT_FALSE(s.sharing);
   EXPECT_EQ(s.scan_pages_per_sec, 1234u);
+  EXPECT_FALSE(s.patching);
   ASSERT_EQ(s.vms.size(), 5u);
   for (int i = 0; i < 4; ++i) {
     const VmSpec& v = s.vms[i];
@@ -232,6 +234,7 @@ TEST_F(MachineConfig, WrongTypesNameKeyExpectedTypeAndLine) {
                   ":3: machine.overcommit: expected a boolean, got an integer"));
   EXPECT_TRUE(Has(load_error("[sharing]\nscan_rate = 1.5\n"),
                   ":2: sharing.scan_rate: expected an integer, got a floating-point number"));
+  EXPECT_TRUE(Has(load_error("[sharing]\npatching = \"yes\"\n"), ":2: sharing.patching: expected a boolean"));
   EXPECT_TRUE(Has(load_error("[[vm]]\nkernel = 3\n"), ":2: vm[0].kernel: expected a string, got an integer"));
   EXPECT_TRUE(Has(load_error("[[vm]]\nmem = true\n"), ":2: vm[0].mem: expected a size"));
   EXPECT_TRUE(Has(load_error("machine = 3\n"), ":1: machine: expected a table"));
