@@ -150,13 +150,18 @@ Machine::End Machine::run(const RunLimits& lim) {
       }
     }
     if (!any_left) return End::AllStopped;
-    const auto now = clock::now();
+    auto now = clock::now();
     if (spec_.sharing) {
-      const double dt = std::chrono::duration<double>(now - last_scan).count();
+      // The budget comes from the time since the last scan ended, so the
+      // scan's own time earns it nothing: a host that hashes slower than
+      // scan_rate still gives the VMs their share (no runaway). At most
+      // 100 ms' worth at once.
+      const double dt = std::min(0.1, std::chrono::duration<double>(now - last_scan).count());
       const uint64_t budget = static_cast<uint64_t>(dt * static_cast<double>(spec_.scan_pages_per_sec));
       if (budget > 0) {
         sharing_.scan(budget);
         images_->trim();
+        now = clock::now();
         last_scan = now;
       }
     }
