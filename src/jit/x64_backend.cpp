@@ -162,6 +162,11 @@ class Emitter {
   //   where its path branched off (`from`), runs with the cache empty, and
   //   if it jumps back into the main path reloads what the main path holds
   //   there (`to`) from s.gpr, which is then current.
+  // A 32-bit result may be left with its upper half stale ("sext" bit k:
+  // r8 + k holds the value's low 32 bits; the value is their sign
+  // extension). Only 32-bit reads (S32) take it as it is; every other use
+  // (S, src_reg, a write-back) sign-extends it in place first, so chains
+  // of 32-bit ops skip the movsxd after each. sext is a subset of dirty.
   static constexpr unsigned kCacheRegs = 8;  // r8..r11, and r12..r15 (saved in the frame)
   static_assert(kCacheRegs % 2 == 0);
   void pop_frame() {
@@ -171,6 +176,7 @@ class Emitter {
   struct Snapshot {
     std::array<uint8_t, kCacheRegs> reg{};  // guest register in r8 + k; 0 = none
     uint32_t dirty = 0;                      // bit k: r8 + k is newer than s.gpr
+    uint32_t sext = 0;                       // bit k: only its low half is current
   };
   static x::Gp host_reg(unsigned k) { return x::gpq(8 + k); }
   int slot_of(unsigned r) const {
@@ -184,22 +190,44 @@ class Emitter {
     const int k = slot_of(r);
     if (k < 0) return G(r);
     touch(static_cast<unsigned>(k));
+    materialize(static_cast<unsigned>(k));
     return host_reg(static_cast<unsigned>(k));
   }
+  // Host register k's full 64-bit value (sign-extends a pending 32-bit result).
+  void materialize(unsigned k) {
+    if (!(cached_.sext >> k & 1)) return;
+    a_.movsxd(host_reg(k), x::gpd(8 + k));
+    cached_.sext &= ~(1u << k);
+  }
+  // Host register d (r8..r15) has just received a 32-bit result in its low half.
+  void mark_sext(const x::Gp& d) { cached_.sext |= 1u << (d.id() - 8); }
+  // Guest register r is cached as a pending 32-bit result.
+  bool pending32(unsigned r) const {
+    const int k = slot_of(r);
+    return k >= 0 && (cached_.sext >> k & 1);
+  }
+  // ... or a full 64-bit result.
+  void mark_full(const x::Gp& d) { cached_.sext &= ~(1u << (d.id() - 8)); }
   asmjit::Operand S32(unsigned r) {
     const int k = slot_of(r);
     if (k < 0) return G32(r);
     touch(static_cast<unsigned>(k));
     return x::gpd(8 + static_cast<unsigned>(k));
   }
+  // (A pending sign extension is done in place: the register then holds
+  // the same guest value in full, which every path may assume.)
   void write_back(const Snapshot& snap) {
-    for (unsigned k = 0; k < kCacheRegs; ++k)
-      if (snap.dirty >> k & 1) a_.mov(G(snap.reg[k]), host_reg(k));
+    for (unsigned k = 0; k < kCacheRegs; ++k) {
+      if (!(snap.dirty >> k & 1)) continue;
+      if (snap.sext >> k & 1) a_.movsxd(host_reg(k), x::gpd(8 + k));
+      a_.mov(G(snap.reg[k]), host_reg(k));
+    }
   }
   // Everything dirty to s.gpr (the mappings stay, clean).
   void flush_all() {
     write_back(cached_);
     cached_.dirty = 0;
+    cached_.sext = 0;
   }
   void forget_all() { cached_ = {}; }
   // Guest register r only in s.gpr from here on.
@@ -208,6 +236,7 @@ class Emitter {
     if (k >= 0) evict_slot(static_cast<unsigned>(k));
   }
   void evict_slot(unsigned k) {
+    materialize(k);
     if (cached_.dirty >> k & 1) a_.mov(G(cached_.reg[k]), host_reg(k));
     cached_.reg[k] = 0;
     cached_.dirty &= ~(1u << k);
@@ -240,8 +269,13 @@ class Emitter {
   x::Gp dest(unsigned r, bool read_too = false) {
     const bool mapped = slot_of(r) >= 0;
     const unsigned k = claim(r);
+    const uint32_t pending = cached_.sext & (1u << k);
     if (!mapped && read_too) a_.mov(host_reg(k), G(r));
     map_dirty(r, k);
+    // The old value is read yet: still pending for the reads (S then
+    // sign-extends it, S32 need not). The caller says what its result is
+    // (mark_sext or mark_full).
+    if (read_too) cached_.sext |= pending;
     return host_reg(k);
   }
   // The host register for a new value of guest register r (r != 0): its
@@ -263,6 +297,7 @@ class Emitter {
     const int found = slot_of(r);
     if (found >= 0) {
       touch(static_cast<unsigned>(found));
+      materialize(static_cast<unsigned>(found));
       return host_reg(static_cast<unsigned>(found));
     }
     const unsigned k = claim(r);
@@ -274,6 +309,7 @@ class Emitter {
   void map_dirty(unsigned r, unsigned k) {
     cached_.reg[k] = static_cast<uint8_t>(r);
     cached_.dirty |= 1u << k;
+    cached_.sext &= ~(1u << k);
     touch(k);
   }
   // For a write on one of several paths that merge: s.gpr only (r was
@@ -546,14 +582,18 @@ class Emitter {
     namespace I = x::Inst;
     auto rr = [&](I::Id id, bool word) {
       if (rd == 0 || (rd == rt && rd != rs)) return false;
+      // Bitwise ops on two sign-extended 32-bit values give one: when both
+      // are pending 32-bit results, a 32-bit op will do.
+      if (id == I::kIdAnd || id == I::kIdOr || id == I::kIdXor) word = pending32(rs) && pending32(rt);
       const x::Gp d = dest(rd, rd == rs);
       if (word) {
         move(d.r32(), S32(rs));
         emit2(id, d.r32(), S32(rt));
-        a_.movsxd(d, d.r32());
+        mark_sext(d);
       } else {
         move(d, S(rs));
         emit2(id, d, S(rt));
+        mark_full(d);
       }
       return true;
     };
@@ -563,10 +603,11 @@ class Emitter {
       if (word) {
         move(d.r32(), S32(rs));
         if (imm) a_.emit(id, d.r32(), asmjit::Imm(imm));
-        a_.movsxd(d, d.r32());
+        mark_sext(d);
       } else {
         move(d, S(rs));
         if (imm || id != I::kIdAdd) a_.emit(id, d, asmjit::Imm(imm));
+        mark_full(d);
       }
       return true;
     };
@@ -576,10 +617,11 @@ class Emitter {
       if (word) {
         move(d.r32(), S32(rt));
         if (n) a_.emit(id, d.r32(), asmjit::Imm(n));
-        a_.movsxd(d, d.r32());
+        mark_sext(d);
       } else {
         move(d, S(rt));
         if (n) a_.emit(id, d, asmjit::Imm(n));
+        mark_full(d);
       }
       return true;
     };
