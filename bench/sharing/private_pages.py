@@ -8,7 +8,9 @@ Input: the directory written by a disco run with DISCO_DUMP_DIR=DIR, e.g.
       --until "disco# " --console none --console-dir /tmp/d/con --settle
 
 which holds, per VM i, i.map ("paddr kind machine_page"; kind P private,
-S shared, Z zero page) and i.mem (the VM's pages at their guest-physical
+S shared, Z zero page, D patched: stored as another page plus a patch, which
+this script does not count as private; run disco with --no-patching to see
+every page that is not shared whole) and i.mem (the VM's pages at their guest-physical
 addresses, sparse).  The class of a page comes from the guest's own
 struct page array (FLATMEM mem_map, Linux 6.1 layout, 64 bytes per page),
 which is found in the dump: the 256 MiB hole of the board (pfns
