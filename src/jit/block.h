@@ -1,6 +1,10 @@
 // The JIT's front half: guest basic blocks as data, independent of the
 // host. A block runs from its first instruction through a block-ending
-// instruction and its delay slot, within one guest page.
+// instruction and its delay slot, within one guest page. An unconditional
+// direct branch without link (B, J) to a later-unvisited instruction on the
+// same page does not end it: the block goes on, after the delay slot, at
+// the target ("followed"), so short loops such as a round of a hash and the
+// moves that close it become one block.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@ struct GuestInsn {
   Op op;
   uint32_t flags;     // InsnFlag of the op
   bool delay_slot;    // executes in the delay slot of the previous instruction
+  bool followed = false;  // a branch the block follows: after its slot comes its target
 };
 
 struct BlockIR {

@@ -541,6 +541,18 @@ class Emitter {
     const uint32_t w = g.raw;
     const unsigned rs = field::rs(w), rt = field::rt(w), rd = field::rd(w), sa = field::sa(w);
     const int32_t simm = static_cast<int32_t>(field::simm(w));
+    if (g.followed) {
+      // B or J that the block follows (form_block): the slot comes next,
+      // then the target. The branch does nothing itself, but a slot that
+      // runs its handler and raises an event leaves for branch_target.
+      const uint64_t target = g.op == Op::J
+          ? ((g.pc + 4) & ~0x0fffffffull) | (static_cast<uint64_t>(field::target(w)) << 2)
+          : g.pc + 4 + (static_cast<uint64_t>(field::simm(w)) << 2);
+      a_.mov(x::rax, target);
+      a_.mov(Q(o_.branch_target), x::rax);
+      ++inlined;
+      return false;
+    }
     if (g.flags & (F_BRANCH | F_JUMP)) {
       if (g.op != Op::ERET) return emit_branch(i);
     }
@@ -574,8 +586,20 @@ class Emitter {
       if (rd == 0 || (rd == rt && rd != rs)) return false;
       // Bitwise ops on two sign-extended 32-bit values give one: when both
       // are pending 32-bit results, a 32-bit op will do.
-      if (id == I::kIdAnd || id == I::kIdOr || id == I::kIdXor) word = pending32(rs) && pending32(rt);
+      if (id == I::kIdAnd || id == I::kIdOr || id == I::kIdXor) word = pending32(rs) && (rt == 0 || pending32(rt));
       const x::Gp d = dest(rd, rd == rs);
+      if (rt == 0 && id != I::kIdAnd) {
+        // x op $zero is x (OR, XOR, ADDU, SUBU and their 64-bit forms;
+        // `move` is `or rd, rs, $zero`): a copy.
+        if (word) {
+          move(d.r32(), S32(rs));
+          mark_sext(d);
+        } else {
+          move(d, S(rs));
+          mark_full(d);
+        }
+        return true;
+      }
       if (word) {
         move(d.r32(), S32(rs));
         emit2(id, d.r32(), S32(rt));
