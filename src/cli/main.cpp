@@ -184,7 +184,7 @@ int cmd_run(int argc, char** argv) {
       if (!need(engine) || (engine != "interp" && engine != "jit"))
         return usage_error("--engine must be interp or jit");
     } else if (a == "--jit-disable") {
-      if (!need(v)) return usage_error("--jit-disable needs a list such as alu,mem,branch");
+      if (!need(v)) return usage_error("--jit-disable needs a list such as alu,mem,branch,loop");
       size_t pos = 0;
       while (pos <= v.size()) {
         const size_t comma = v.find(',', pos);
@@ -192,7 +192,8 @@ int cmd_run(int argc, char** argv) {
         if (cls == "alu") cfg.jit_alu = false;
         else if (cls == "mem") cfg.jit_mem = false;
         else if (cls == "branch") cfg.jit_branch = false;
-        else if (!cls.empty()) return usage_error("--jit-disable: unknown class '" + cls + "' (alu, mem, branch)");
+        else if (cls == "loop") cfg.jit_loop = false;
+        else if (!cls.empty()) return usage_error("--jit-disable: unknown class '" + cls + "' (alu, mem, branch, loop)");
         if (comma == std::string::npos) break;
         pos = comma + 1;
       }

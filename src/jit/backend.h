@@ -89,6 +89,7 @@ struct CompiledBlock {
   size_t code_bytes = 0;
   unsigned guest_insns = 0;
   unsigned inlined = 0;  // instructions emitted inline (the rest call handlers)
+  bool self_loop = false;  // branches back to its start keeping registers in host registers
   // The block's handler calls; the code points into this array.
   std::unique_ptr<FallbackSite[]> fallback_args;
   // Chainable exits (the code points into this array) and the entry that

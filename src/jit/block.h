@@ -40,8 +40,10 @@ struct BlockIR {
 BlockIR form_block(const Cpu& c);
 
 // Which instruction classes the backend may inline (--jit-disable).
+// `loop`: a block that branches back to its start keeps guest registers
+// in host registers from one iteration to the next.
 struct JitClasses {
-  bool alu = true, mem = true, branch = true;
+  bool alu = true, mem = true, branch = true, loop = true;
 };
 
 }  // namespace disco::jit

@@ -165,6 +165,7 @@ Jit::Block* Jit::lookup_slow(const Key& key, JumpCacheEntry& e) {
       return nullptr;
     }
     stats_.blocks_compiled++;
+    if (code.self_loop) stats_.loops_compiled++;
     if (perf_map_ && !perf_map_shared_) {
       perf_map_shared_ = true;
       for (const auto& s : backend_->shared_code())
@@ -268,11 +269,12 @@ std::string Jit::report() const {
   uint64_t fallback_total = 0;
   for (uint64_t n : fallbacks_.by_op) fallback_total += n;
   std::snprintf(buf, sizeof buf,
-                "JIT: %llu blocks compiled (%llu KiB code), %llu dispatched, %llu invalidated, %llu flushes, %llu chains\n"
+                "JIT: %llu blocks compiled (%llu self loops, %llu KiB code), %llu dispatched, %llu invalidated, %llu flushes, %llu chains\n"
                 "JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
                 "%llu interpreter steps\n"
                 "JIT: exits to the dispatcher: %llu on events, %llu through exit slots, %llu other\n",
                 static_cast<unsigned long long>(stats_.blocks_compiled),
+                static_cast<unsigned long long>(stats_.loops_compiled),
                 static_cast<unsigned long long>(stats_.code_bytes >> 10),
                 static_cast<unsigned long long>(stats_.blocks_executed),
                 static_cast<unsigned long long>(stats_.invalidations),

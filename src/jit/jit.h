@@ -18,6 +18,7 @@ namespace disco::jit {
 
 struct JitStats {
   uint64_t blocks_compiled = 0;
+  uint64_t loops_compiled = 0;          // of those, self loops (JitClasses::loop)
   uint64_t blocks_executed = 0;
   uint64_t guest_insns_in_blocks = 0;   // executed inside translated blocks
   uint64_t interp_steps = 0;            // executed by the interpreter (delay slots, budget ends)

@@ -73,12 +73,32 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
   std::string error;
 };
 
+// The JIT's cache of guest registers lives in these host registers:
+// r8..r11, rsi, rdi, and r12..r15, rbp (callee-saved: pushed in the block
+// frame). rax, rcx and rdx are the scratch registers of generated code.
+constexpr unsigned kCacheRegs = 11;
+constexpr std::array<uint8_t, kCacheRegs> kHostRegIds = {8, 9, 10, 11, 6, 7, 12, 13, 14, 15, 5};
+constexpr bool callee_saved(unsigned k) { return kHostRegIds[k] >= 12 || kHostRegIds[k] == 5; }
+constexpr unsigned count_callee_saved() {
+  unsigned n = 0;
+  for (unsigned k = 0; k < kCacheRegs; ++k) n += callee_saved(k);
+  return n;
+}
+// rbx and the saved cache registers, then padding so that rsp stays
+// 16-byte aligned for calls (the return address makes one more slot).
+constexpr bool kFramePad = (1 + count_callee_saved()) % 2 == 0;
+
 class Emitter {
  public:
   Emitter(x::Assembler& a, const Cpu& c, const BlockIR& ir, const JitClasses& cls, FallbackCounters& counters,
           FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache, const Thunks& thunks)
       : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
-        jump_cache_(jump_cache), thunks_(thunks) {}
+        jump_cache_(jump_cache), thunks_(thunks) {
+    for (size_t j = 0; j < ir_.insns.size() && j < kMaxBlockInsns; ++j) {
+      const uint32_t w = ir_.insns[j].raw;
+      names_[j] = (1u << field::rs(w) | 1u << field::rt(w) | 1u << field::rd(w)) & ~1u;
+    }
+  }
 
   // The shared code (see Thunks), into `t` as offsets from the code's base.
   void emit_thunks(Thunks& t, std::vector<std::pair<uint64_t*, Label>>& at) {
@@ -101,6 +121,20 @@ class Emitter {
 
   unsigned inlined = 0;
   unsigned slot_count = 0;
+  // Two-pass emission of self loops (see emit): the probe pass records the
+  // cache state at the back edge; the real pass starts its loop head there.
+  void set_probe() { probe_ = true; }
+  bool back_edge_seen() const { return back_edge_seen_; }
+  bool is_loop() const { return loop_; }
+  void use_loop_state(const Emitter& probe) {
+    loop_ = true;
+    loop_state_ = probe.back_edge_state_;
+    loop_state_.sext = 0;
+    loop_state_.dirty = 0;
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (loop_state_.reg[k]) loop_state_.dirty |= 1u << k;
+    loop_ages_ = probe.back_edge_ages_;
+  }
   Label epilogue_label() const { return epilogue_; }
   Label slot_exit_label(unsigned k) const { return slot_exit_[k]; }
   Label slot_patch_label(unsigned k) const { return slot_patch_[k]; }
@@ -112,15 +146,35 @@ class Emitter {
     // The frame: rbx (the Cpu*) and the callee-saved cache registers; an
     // odd number of pushes keeps rsp 16-byte aligned for calls.
     a_.push(x::rbx);
-    for (unsigned k = 4; k < kCacheRegs; ++k) a_.push(host_reg(k));
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (callee_saved(k)) a_.push(host_reg(k));
+    if (kFramePad) a_.sub(x::rsp, 8);
     a_.mov(x::rbx, x::rdi);
     // Chained jumps from other blocks enter here, with rbx already set.
     // (s.jit_chain_slot is null: the dispatcher clears it, and only an
     // exit slot's own exit sets it, on its way out.)
     a_.bind(chain_entry_);
+    if (loop_) {
+      // A block that branches back to its own start keeps guest registers
+      // in host registers across iterations: the loop head's cache state
+      // is loop_state_ (the state the probe pass ended an iteration with),
+      // every mapping dirty, no pending sign extension. Entering, they are
+      // loaded; the back edge rearranges into it (reconcile_to_loop).
+      for (unsigned k = 0; k < kCacheRegs; ++k)
+        if (loop_state_.reg[k]) a_.mov(host_reg(k), G(loop_state_.reg[k]));
+      cached_ = loop_state_;
+      age_ = loop_ages_;
+      clock_ = 0;
+      for (uint32_t t : age_) clock_ = std::max(clock_, t);
+      loop_head_ = a_.newLabel();
+      a_.bind(loop_head_);
+    }
     const unsigned n = static_cast<unsigned>(ir_.insns.size());
     bool ended = false;
-    for (unsigned i = 0; i < n && !ended; ++i) ended = emit_insn(i);
+    for (unsigned i = 0; i < n && !ended; ++i) {
+      if (skip_slot_ == i) continue;  // emitted with its followed branch
+      ended = emit_insn(i);
+    }
     if (!ended) exit_to_imm(ir_.insns[n - 1].pc + 4, n);
     // Out-of-line code; a stub may queue further stubs (a slow path's
     // handler call queues its event exit), so take them one at a time.
@@ -157,10 +211,11 @@ class Emitter {
   // extension). Only 32-bit reads (S32) take it as it is; every other use
   // (S, src_reg, a write-back) sign-extends it in place first, so chains
   // of 32-bit ops skip the movsxd after each. sext is a subset of dirty.
-  static constexpr unsigned kCacheRegs = 8;  // r8..r11, and r12..r15 (saved in the frame)
-  static_assert(kCacheRegs % 2 == 0);
+  // (kCacheRegs host registers: see kHostRegIds.)
   void pop_frame() {
-    for (unsigned k = kCacheRegs; k-- > 4;) a_.pop(host_reg(k));
+    if (kFramePad) a_.add(x::rsp, 8);
+    for (unsigned k = kCacheRegs; k-- > 0;)
+      if (callee_saved(k)) a_.pop(host_reg(k));
     a_.pop(x::rbx);
   }
   struct Snapshot {
@@ -168,13 +223,33 @@ class Emitter {
     uint32_t dirty = 0;                      // bit k: r8 + k is newer than s.gpr
     uint32_t sext = 0;                       // bit k: only its low half is current
   };
-  static x::Gp host_reg(unsigned k) { return x::gpq(8 + k); }
+  static x::Gp host_reg(unsigned k) { return x::gpq(kHostRegIds[k]); }
+  static x::Gp host_reg32(unsigned k) { return x::gpd(kHostRegIds[k]); }
+  // The cache slot of host register d.
+  static unsigned slot_of_host(const x::Gp& d) {
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (kHostRegIds[k] == d.id()) return k;
+    assert(false && "not a cache register");
+    return 0;
+  }
   int slot_of(unsigned r) const {
     for (unsigned k = 0; r && k < kCacheRegs; ++k)
       if (cached_.reg[k] == r) return static_cast<int>(k);
     return -1;
   }
   void touch(unsigned k) { age_[k] = ++clock_; }
+  // How many instructions from the current one until guest register r is
+  // next named by one (rs, rt or rd: a superset of what it reads), wrapping
+  // into the next iteration of a self loop; 4 * kMaxBlockInsns if never.
+  unsigned next_use(unsigned r) const {
+    const unsigned n = static_cast<unsigned>(ir_.insns.size());
+    for (unsigned j = cur_; j < n; ++j)
+      if (names_[j] >> r & 1) return j - cur_;
+    if (loop_ || probe_)
+      for (unsigned j = 0; j < cur_ && j < n; ++j)
+        if (names_[j] >> r & 1) return n - cur_ + j;
+    return 4 * kMaxBlockInsns;
+  }
   // A source operand for guest register r: its host register if cached.
   asmjit::Operand S(unsigned r) {
     const int k = slot_of(r);
@@ -186,30 +261,30 @@ class Emitter {
   // Host register k's full 64-bit value (sign-extends a pending 32-bit result).
   void materialize(unsigned k) {
     if (!(cached_.sext >> k & 1)) return;
-    a_.movsxd(host_reg(k), x::gpd(8 + k));
+    a_.movsxd(host_reg(k), host_reg32(k));
     cached_.sext &= ~(1u << k);
   }
   // Host register d (r8..r15) has just received a 32-bit result in its low half.
-  void mark_sext(const x::Gp& d) { cached_.sext |= 1u << (d.id() - 8); }
+  void mark_sext(const x::Gp& d) { cached_.sext |= 1u << slot_of_host(d); }
   // Guest register r is cached as a pending 32-bit result.
   bool pending32(unsigned r) const {
     const int k = slot_of(r);
     return k >= 0 && (cached_.sext >> k & 1);
   }
   // ... or a full 64-bit result.
-  void mark_full(const x::Gp& d) { cached_.sext &= ~(1u << (d.id() - 8)); }
+  void mark_full(const x::Gp& d) { cached_.sext &= ~(1u << slot_of_host(d)); }
   asmjit::Operand S32(unsigned r) {
     const int k = slot_of(r);
     if (k < 0) return G32(r);
     touch(static_cast<unsigned>(k));
-    return x::gpd(8 + static_cast<unsigned>(k));
+    return host_reg32(static_cast<unsigned>(k));
   }
   // (A pending sign extension is done in place: the register then holds
   // the same guest value in full, which every path may assume.)
   void write_back(const Snapshot& snap) {
     for (unsigned k = 0; k < kCacheRegs; ++k) {
       if (!(snap.dirty >> k & 1)) continue;
-      if (snap.sext >> k & 1) a_.movsxd(host_reg(k), x::gpd(8 + k));
+      if (snap.sext >> k & 1) a_.movsxd(host_reg(k), host_reg32(k));
       a_.mov(G(snap.reg[k]), host_reg(k));
     }
   }
@@ -233,6 +308,12 @@ class Emitter {
   }
   // Host register k is about to be used as scratch.
   void clobber(unsigned k) { evict_slot(k); }
+  // r8, rsi and rdi about to be used as scratch (by the rarer memory
+  // instructions, which need more than rax, rcx and rdx).
+  void clobber_scratch() {
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (kHostRegIds[k] == 8 || kHostRegIds[k] == 6 || kHostRegIds[k] == 7) evict_slot(k);
+  }
   void reload(const Snapshot& snap) {
     for (unsigned k = 0; k < kCacheRegs; ++k)
       if (snap.reg[k]) a_.mov(host_reg(k), G(snap.reg[k]));
@@ -275,9 +356,22 @@ class Emitter {
     assert(r != 0);
     const int found = slot_of(r);
     if (found >= 0) return static_cast<unsigned>(found);
-    unsigned k = 0;
-    for (unsigned j = 1; j < kCacheRegs; ++j)
-      if (cached_.reg[k] && (!cached_.reg[j] || age_[j] < age_[k])) k = j;
+    // An empty one, else the one whose next use in the block is farthest
+    // (a self loop's next iteration counts), clean before dirty, then the
+    // least recently used.
+    unsigned k = kCacheRegs;
+    unsigned best_dist = 0;
+    for (unsigned j = 0; j < kCacheRegs; ++j) {
+      if (!cached_.reg[j]) {
+        k = j;
+        break;
+      }
+      const unsigned dist = 2 * next_use(cached_.reg[j]) + ((cached_.dirty >> j & 1) ? 0 : 1);
+      if (k == kCacheRegs || dist > best_dist || (dist == best_dist && age_[j] < age_[k])) {
+        k = j;
+        best_dist = dist;
+      }
+    }
     if (cached_.reg[k]) evict_slot(k);
     return k;
   }
@@ -355,6 +449,82 @@ class Emitter {
       a_.mov(Q(o_.chain_slot), x::rax);
       a_.jmp(epilogue_);
     });
+  }
+
+  // Leaves for `target` from a point where the cache may be dirty. The
+  // back edge of a self loop (target = the block's start) rearranges the
+  // cache into the loop head's state and, if the dispatcher is not needed
+  // (the checks chain_to makes), jumps to the loop head; anything else
+  // writes back and chains.
+  void flush_and_chain(uint64_t target) {
+    if (target == ir_.vpc && !no_chain_ && probe_ && !back_edge_seen_) {
+      back_edge_seen_ = true;
+      back_edge_state_ = cached_;
+      back_edge_ages_ = age_;
+    }
+    if (target != ir_.vpc || no_chain_ || !loop_) {
+      flush_all();
+      chain_to(target);
+      return;
+    }
+    reconcile_to_loop();
+    Label out = a_.newLabel();
+    a_.mov(x::rcx, Q(o_.cycles));
+    a_.cmp(x::rcx, Q(o_.chain_limit));
+    a_.jg(out);
+    a_.cmp(x::dword_ptr(x::rbx, o_.events), 0);
+    a_.jne(out);
+    a_.jmp(loop_head_);
+    a_.bind(out);
+    cached_ = loop_state_;
+    flush_all();
+    chain_to(target);
+  }
+
+  // Cache state -> loop_state_ (registers moved, loaded or written back),
+  // so that the loop head's invariant holds on the back edge too.
+  void reconcile_to_loop() {
+    const Snapshot& h = loop_state_;
+    auto in_h = [&](unsigned r) {
+      for (unsigned k = 0; k < kCacheRegs; ++k)
+        if (h.reg[k] == r) return true;
+      return false;
+    };
+    // Registers the loop head does not hold go to s.gpr.
+    for (unsigned j = 0; j < kCacheRegs; ++j)
+      if (cached_.reg[j] && !in_h(cached_.reg[j])) evict_slot(j);
+    // Moves: src[k] = the slot holding what slot k must hold (-1: none).
+    std::array<int, kCacheRegs> src;
+    std::array<bool, kCacheRegs> absent{};
+    for (unsigned k = 0; k < kCacheRegs; ++k) {
+      src[k] = h.reg[k] ? slot_of(h.reg[k]) : -1;
+      absent[k] = h.reg[k] && src[k] < 0;
+      if (src[k] >= 0) materialize(static_cast<unsigned>(src[k]));
+      if (src[k] == static_cast<int>(k)) src[k] = -1;  // in place
+    }
+    // Parallel moves: a move whose destination no other pending move reads
+    // goes first. What is left are cycles (rare: the two passes usually
+    // end alike): through s.gpr, all stored before any is loaded.
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (unsigned k = 0; k < kCacheRegs; ++k) {
+        if (src[k] < 0) continue;
+        bool read = false;
+        for (unsigned m = 0; m < kCacheRegs; ++m) read |= src[m] == static_cast<int>(k);
+        if (read) continue;
+        a_.mov(host_reg(k), host_reg(static_cast<unsigned>(src[k])));
+        src[k] = -1;
+        progress = true;
+      }
+    }
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (src[k] >= 0) a_.mov(G(h.reg[k]), host_reg(static_cast<unsigned>(src[k])));
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (src[k] >= 0) absent[k] = true;
+    // What the head holds and the cache did not: from s.gpr.
+    for (unsigned k = 0; k < kCacheRegs; ++k)
+      if (absent[k]) a_.mov(host_reg(k), G(h.reg[k]));
+    cached_ = h;
   }
 
   // rax = a virtual address. In ckseg0/1: dst = its physical address, on to
@@ -541,6 +711,7 @@ class Emitter {
     const uint32_t w = g.raw;
     const unsigned rs = field::rs(w), rt = field::rt(w), rd = field::rd(w), sa = field::sa(w);
     const int32_t simm = static_cast<int32_t>(field::simm(w));
+    cur_ = i;
     if (g.followed) {
       // B or J that the block follows (form_block): the slot comes next,
       // then the target. The branch does nothing itself, but a slot that
@@ -548,9 +719,21 @@ class Emitter {
       const uint64_t target = g.op == Op::J
           ? ((g.pc + 4) & ~0x0fffffffull) | (static_cast<uint64_t>(field::target(w)) << 2)
           : g.pc + 4 + (static_cast<uint64_t>(field::simm(w)) << 2);
+      ++inlined;
+      // A slot of plain ALU code never calls a handler (which is the only
+      // reader of branch_target): emitted here, it needs no store.
+      const GuestInsn& slot = ir_.insns[i + 1];
+      if (cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP | F_PRIV | F_LOAD | F_STORE))) {
+        cur_ = i + 1;
+        if (emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw), field::sa(slot.raw),
+                     static_cast<int32_t>(field::simm(slot.raw)), slot.raw)) {
+          ++inlined;
+          skip_slot_ = i + 1;
+          return false;
+        }
+      }
       a_.mov(x::rax, target);
       a_.mov(Q(o_.branch_target), x::rax);
-      ++inlined;
       return false;
     }
     if (g.flags & (F_BRANCH | F_JUMP)) {
@@ -578,37 +761,34 @@ class Emitter {
   }
 
   // The commonest ALU ops computed in the destination's host register.
-  // Not when the destination is the second source (and not the first):
-  // writing it first would lose that source.
   bool emit_alu_in_place(Op op, unsigned rs, unsigned rt, unsigned rd, unsigned sa, int32_t simm, int32_t uimm) {
     namespace I = x::Inst;
-    auto rr = [&](I::Id id, bool word) {
-      if (rd == 0 || (rd == rt && rd != rs)) return false;
+    // rd = rs op rt, then inverted for NOR.
+    auto rr = [&](I::Id id, bool word, bool invert = false) {
+      if (rd == 0) return false;
+      const bool commutes = id != I::kIdSub;
       // Bitwise ops on two sign-extended 32-bit values give one: when both
       // are pending 32-bit results, a 32-bit op will do.
       if (id == I::kIdAnd || id == I::kIdOr || id == I::kIdXor) word = pending32(rs) && (rt == 0 || pending32(rt));
-      const x::Gp d = dest(rd, rd == rs);
+      const x::Gp d = dest(rd, rd == rs || rd == rt);
+      const x::Gp dw = word ? d.r32() : d;
+      auto src = [&](unsigned r) { return word ? S32(r) : S(r); };
       if (rt == 0 && id != I::kIdAnd) {
         // x op $zero is x (OR, XOR, ADDU, SUBU and their 64-bit forms;
         // `move` is `or rd, rs, $zero`): a copy.
-        if (word) {
-          move(d.r32(), S32(rs));
-          mark_sext(d);
-        } else {
-          move(d, S(rs));
-          mark_full(d);
-        }
-        return true;
-      }
-      if (word) {
-        move(d.r32(), S32(rs));
-        emit2(id, d.r32(), S32(rt));
-        mark_sext(d);
+        move(dw, src(rs));
+      } else if (rd == rt && rd != rs) {
+        // The destination holds the second source: op it with the first
+        // (for SUBU: rs - rt = -rt + rs).
+        (void)src(rt);  // brings a pending value to full width for a 64-bit op
+        if (!commutes) a_.neg(dw);
+        emit2(commutes ? id : I::kIdAdd, dw, src(rs));
       } else {
-        move(d, S(rs));
-        emit2(id, d, S(rt));
-        mark_full(d);
+        move(dw, src(rs));
+        emit2(id, dw, src(rt));
       }
+      if (invert) a_.not_(dw);  // NOT keeps a sign extension
+      if (word) mark_sext(d); else mark_full(d);
       return true;
     };
     auto ri = [&](I::Id id, int32_t imm, bool word) {
@@ -645,6 +825,7 @@ class Emitter {
       case Op::AND: return rr(I::kIdAnd, false);
       case Op::OR: return rr(I::kIdOr, false);
       case Op::XOR: return rr(I::kIdXor, false);
+      case Op::NOR: return rr(I::kIdOr, false, true);
       case Op::DADDU: return ops64() && rr(I::kIdAdd, false);
       case Op::DSUBU: return ops64() && rr(I::kIdSub, false);
       case Op::ADDIU: return ri(I::kIdAdd, simm, true);
@@ -823,7 +1004,7 @@ class Emitter {
       case Op::SEB: case Op::SEH: {
         const int k = slot_of(rt);
         const unsigned size = op == Op::SEB ? 1 : 2;
-        if (k >= 0) a_.movsx(x::rax, size == 1 ? x::Gp(x::gpb(8 + k)) : x::Gp(x::gpw(8 + k)));
+        if (k >= 0) a_.movsx(x::rax, size == 1 ? x::Gp(x::gpb(kHostRegIds[k])) : x::Gp(x::gpw(kHostRegIds[k])));
         else a_.movsx(x::rax, x::ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(rt), size));
         store_gpr(rd, x::rax);
         return true;
@@ -1054,106 +1235,128 @@ class Emitter {
       default: return false;
     }
     const bool load = (g.flags & F_LOAD) != 0;
+    const unsigned size = 1u << lg;
     Label miss = a_.newLabel(), cont = a_.newLabel();
     // Inline loads go straight into rt's cache register (on a miss it
     // keeps rt's old value, which `from` describes).
     const bool direct = load && rt != 0;
     const x::Gp base = rs ? src_reg(rs) : x::Gp(x::rax);  // before rt's claim, which then cannot evict it
     const unsigned k = direct ? claim(rt) : 0;
+    // A store's value: straight from rt's cache register if it has one (a
+    // pending 32-bit value will do for up to 4 bytes).
+    const int vk = load ? -1 : slot_of(rt);
+    if (vk >= 0) {
+      touch(static_cast<unsigned>(vk));
+      if (size == 8) materialize(static_cast<unsigned>(vk));
+    }
     const Snapshot from = cached_;
-    if (rs) a_.mov(x::rax, base); else a_.xor_(x::eax, x::eax);
-    if (simm) a_.add(x::rax, simm);
-    if (!load) emit2(x::Inst::kIdMov, x::rdi, S(rt));
-    mem_body(load, 1u << lg, is_signed, miss, direct ? host_reg(k) : x::Gp(x::rax));
-    if (direct) map_dirty(rt, k);
-    else if (load) store_gpr(rt, x::rax);
+    if (!rs) a_.mov(x::rax, static_cast<int64_t>(simm));
+    else if (simm) a_.lea(x::rax, x::ptr(base, simm));
+    else a_.mov(x::rax, base);
+    slot_and_tag(size, x::rdx);
+    a_.cmp(x::rdx, stlb(x::rcx, load, 0));
+    a_.jne(miss);
+    a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
+    if (load) {
+      const x::Gp v = direct ? host_reg(k) : x::Gp(x::rax);
+      load_body(size, is_signed, v);
+      if (direct) map_dirty(rt, k);
+    } else {
+      store_body(size, rt, vk);
+    }
     a_.bind(cont);
     miss_stub(miss, cont, i, from);
     return true;
   }
 
-  // A load or store, inline: the soft-TLB hit path, jumping to `miss` on a
-  // miss. The tag compare keeps the low alignment bits: misaligned
-  // addresses miss. The address is in rax (a store's value in rdi); a
-  // load's value goes to `v`.
-  void mem_body(bool load, unsigned size, bool is_signed, const Label& miss, x::Gp v) {
+  // [rdx + rax] (a host address) in guest byte order -> v, extended.
+  void load_body(unsigned size, bool is_signed, const x::Gp& v) {
     const bool be = c_.cfg.big_endian;
-    slot_and_tag(size);
-    a_.cmp(x::rsi, stlb(x::rcx, load, 0));
-    a_.jne(miss);
-    a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
-    if (load) {
-      switch (size) {
-        case 1:
-          if (is_signed) a_.movsx(v, x::byte_ptr(x::rdx, x::rax));
-          else a_.movzx(v.r32(), x::byte_ptr(x::rdx, x::rax));
-          break;
-        case 2:
-          if (be) {
-            a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
-            a_.rol(v.r16(), 8);
-            if (is_signed) a_.movsx(v, v.r16()); else a_.movzx(v.r32(), v.r16());
-          } else if (is_signed) {
-            a_.movsx(v, x::word_ptr(x::rdx, x::rax));
-          } else {
-            a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
-          }
-          break;
-        case 4:
-          if (be) {
-            a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
-            a_.bswap(v.r32());
-            if (is_signed) a_.movsxd(v, v.r32());
-          } else if (is_signed) {
-            a_.movsxd(v, x::dword_ptr(x::rdx, x::rax));
-          } else {
-            a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
-          }
-          break;
-        default:
-          a_.mov(v, x::qword_ptr(x::rdx, x::rax));
-          if (be) a_.bswap(v);
-          break;
-      }
-    } else {
-      switch (size) {
-        case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::dil); break;
-        case 2:
-          if (be) a_.rol(x::di, 8);
-          a_.mov(x::word_ptr(x::rdx, x::rax), x::di);
-          break;
-        case 4:
-          if (be) a_.bswap(x::edi);
-          a_.mov(x::dword_ptr(x::rdx, x::rax), x::edi);
-          break;
-        default:
-          if (be) a_.bswap(x::rdi);
-          a_.mov(x::qword_ptr(x::rdx, x::rax), x::rdi);
-          break;
-      }
+    switch (size) {
+      case 1:
+        if (is_signed) a_.movsx(v, x::byte_ptr(x::rdx, x::rax));
+        else a_.movzx(v.r32(), x::byte_ptr(x::rdx, x::rax));
+        break;
+      case 2:
+        if (be) {
+          a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
+          a_.rol(v.r16(), 8);
+          if (is_signed) a_.movsx(v, v.r16()); else a_.movzx(v.r32(), v.r16());
+        } else if (is_signed) {
+          a_.movsx(v, x::word_ptr(x::rdx, x::rax));
+        } else {
+          a_.movzx(v.r32(), x::word_ptr(x::rdx, x::rax));
+        }
+        break;
+      case 4:
+        if (be) {
+          a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
+          a_.bswap(v.r32());
+          if (is_signed) a_.movsxd(v, v.r32());
+        } else if (is_signed) {
+          a_.movsxd(v, x::dword_ptr(x::rdx, x::rax));
+        } else {
+          a_.mov(v.r32(), x::dword_ptr(x::rdx, x::rax));
+        }
+        break;
+      default:
+        a_.mov(v, x::qword_ptr(x::rdx, x::rax));
+        if (be) a_.bswap(v);
+        break;
     }
+  }
 
+  // Guest register rt (in cache slot vk, or -1: in s.gpr) -> [rdx + rax],
+  // in guest byte order. rcx is free here.
+  void store_body(unsigned size, unsigned rt, int vk) {
+    const bool be = c_.cfg.big_endian;
+    x::Gp v = x::rcx;
+    if (vk >= 0 && (!be || size == 1)) {
+      v = host_reg(static_cast<unsigned>(vk));
+    } else if (vk >= 0) {
+      a_.mov(x::rcx, host_reg(static_cast<unsigned>(vk)));
+    } else if (rt == 0) {
+      a_.xor_(x::ecx, x::ecx);
+    } else {
+      a_.mov(x::rcx, G(rt));
+    }
+    switch (size) {
+      case 1: a_.mov(x::byte_ptr(x::rdx, x::rax), x::gpb(v.id())); break;
+      case 2:
+        if (be) a_.rol(x::cx, 8);
+        a_.mov(x::word_ptr(x::rdx, x::rax), x::gpw(v.id()));
+        break;
+      case 4:
+        if (be) a_.bswap(x::ecx);
+        a_.mov(x::dword_ptr(x::rdx, x::rax), v.r32());
+        break;
+      default:
+        if (be) a_.bswap(x::rcx);
+        a_.mov(x::qword_ptr(x::rdx, x::rax), v);
+        break;
+    }
   }
 
   // rax = a virtual address: rcx = its soft-TLB slot offset (index * 16);
-  // rsi = the tag an access of `size` bytes must match. In a block the
+  // `tag` = the tag an access of `size` bytes must match. In a block the
   // mode part of the tag is a constant (mode_key is a function of the
-  // Status bits the block's key fixes); shared code reads it.
-  void slot_and_tag(unsigned size) {
+  // Status bits the block's key fixes).
+  void slot_and_tag(unsigned size, const x::Gp& tag) {
     static_assert(sizeof(SoftTlbEntry) == 16 && ((kSoftTlbSize - 1) << 16) <= 0x7fffffff);
     a_.mov(x::ecx, x::eax);
     a_.shr(x::ecx, 12 - 4);
     a_.and_(x::ecx, static_cast<int32_t>((kSoftTlbSize - 1) << 4));
-    a_.mov(x::rsi, x::rax);
-    a_.and_(x::rsi, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
+    a_.mov(tag, x::rax);
+    a_.and_(tag, static_cast<int32_t>(~(kPageMask ^ (size - 1))));
     static_assert(static_cast<int32_t>(kPageMask) == kPageMask);
-    a_.or_(x::rsi, static_cast<int32_t>(c_.mode_key));  // the block's key fixes the mode
+    a_.or_(tag, static_cast<int32_t>(c_.mode_key));  // the block's key fixes the mode
   }
-  // rax = rs + simm, then slot_and_tag.
+  // rax = rs + simm, then slot_and_tag into rsi (whose cache slot the
+  // caller has emptied).
   void vaddr_and_tag(unsigned rs, int32_t simm, unsigned size) {
     emit2(x::Inst::kIdMov, x::rax, S(rs));
     if (simm) a_.add(x::rax, simm);
-    slot_and_tag(size);
+    slot_and_tag(size, x::rsi);
   }
   x::Mem stlb(const x::Gp& idx, bool load, int32_t field) const {
     return x::qword_ptr(x::rbx, idx, 0, (load ? o_.stlb_load : o_.stlb_store) + field);
@@ -1188,7 +1391,7 @@ class Emitter {
     const unsigned size = wide ? 8 : 4;
     const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi);
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    clobber(0);  // r8 is scratch here
+    clobber_scratch();  // r8, rsi, rdi are scratch here
     if (op == Op::SC || op == Op::SCD) evict(rt);  // written on three paths
     const Snapshot from = cached_;
     vaddr_and_tag(rs, simm, size);
@@ -1265,7 +1468,7 @@ class Emitter {
     const unsigned n = wide ? 8 : 4;
     const x::Gp v = wide ? x::Gp(x::rdi) : x::Gp(x::edi), m = wide ? x::Gp(x::rdx) : x::Gp(x::edx);
     Label miss = a_.newLabel(), cont = a_.newLabel();
-    clobber(0);  // r8 is scratch here
+    clobber_scratch();  // r8, rsi, rdi are scratch here
     const Snapshot from = cached_;
     vaddr_and_tag(rs, simm, 1);  // the aligned word is on the same page
     a_.cmp(x::rsi, stlb(x::rcx, true, 0));
@@ -1342,12 +1545,13 @@ class Emitter {
       return false;
     }
     inlined += 2;
-    flush_all();
     add_cycles(static_cast<int64_t>(i) + 2 - synced_);
     if (conditional) {
       Label go = a_.newLabel();
       emit2(x::Inst::kIdMov, x::rax, S(rs));
       if (op == Op::BEQ || op == Op::BNE) emit2(x::Inst::kIdCmp, x::rax, S(rt)); else a_.test(x::rax, x::rax);
+      const Snapshot at = cached_;
+      const auto ages = age_;
       switch (op) {
         case Op::BEQ: a_.je(go); break;
         case Op::BNE: a_.jne(go); break;
@@ -1356,13 +1560,16 @@ class Emitter {
         case Op::BLTZ: a_.jl(go); break;
         default: a_.jge(go); break;  // BGEZ
       }
-      chain_to(g.pc + 8);
+      flush_and_chain(g.pc + 8);
       a_.bind(go);
-      chain_to(taken);
+      cached_ = at;
+      age_ = ages;
+      flush_and_chain(taken);
     } else if (op == Op::J || op == Op::JAL) {
-      chain_to(jtarget);
+      flush_and_chain(jtarget);
     } else {  // JR
       emit2(x::Inst::kIdMov, x::rax, S(rs));
+      flush_all();
       a_.mov(Q(o_.pc), x::rax);
       lookup_exit();
     }
@@ -1467,6 +1674,7 @@ class Emitter {
     }
     // The delay slot, then on to the target.
     const unsigned s = i + 1;
+    cur_ = s;
     const GuestInsn& slot = ir_.insns[s];
     // A privileged slot (say MTC0 Status or EntryHi, whose handler may let
     // the block go on) may change the mode or the translation: no chaining.
@@ -1478,7 +1686,8 @@ class Emitter {
     if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
     if (done) ++inlined; else fallback(s);
-    flush_all();
+    const bool direct = inline_ok && (cond != NONE || g.op == Op::J || g.op == Op::JAL);
+    if (!direct) flush_all();  // (direct exits write back on each path)
     a_.mov(x::rax, Q(o_.branch_target));
     a_.mov(Q(o_.pc), x::rax);
     add_cycles(static_cast<int64_t>(s) + 1 - synced_);
@@ -1487,12 +1696,16 @@ class Emitter {
       Label not_taken = a_.newLabel();
       a_.mov(x::rcx, taken);
       a_.cmp(x::rax, x::rcx);
+      const Snapshot at = cached_;
+      const auto ages = age_;
       a_.jne(not_taken);
-      chain_to(taken);
+      flush_and_chain(taken);
       a_.bind(not_taken);
-      chain_to(g.pc + 8);
-    } else if (inline_ok && (g.op == Op::J || g.op == Op::JAL)) {
-      chain_to(jtarget);
+      cached_ = at;
+      age_ = ages;
+      flush_and_chain(g.pc + 8);
+    } else if (direct) {
+      flush_and_chain(jtarget);
     } else {
       lookup_exit();  // rax = s.pc
     }
@@ -1516,10 +1729,31 @@ class Emitter {
   bool no_chain_ = false;
   unsigned synced_ = 0;  // cycles the main path has added so far
   Snapshot cached_{};
+  bool probe_ = false, back_edge_seen_ = false;  // probe pass: the state at the back edge
+  Snapshot back_edge_state_{};
+  std::array<uint32_t, kCacheRegs> back_edge_ages_{};
+  unsigned cur_ = 0;                   // the instruction being emitted
+  unsigned skip_slot_ = ~0u;           // a slot already emitted
+  std::array<uint32_t, kMaxBlockInsns> names_{};  // bit r: insn j names guest register r
+  bool loop_ = false;  // real pass of a self loop: loop_head_ with loop_state_
+  Label loop_head_;
+  Snapshot loop_state_{};
+  std::array<uint32_t, kCacheRegs> loop_ages_{};
   std::array<uint32_t, kCacheRegs> age_{};
   uint32_t clock_ = 0;
   std::vector<std::function<void()>> stubs_;
 };
+
+// The block ends with a direct branch or jump whose target is its own start.
+bool branches_to_start(const BlockIR& ir) {
+  const size_t n = ir.insns.size();
+  if (n < 2) return false;
+  const GuestInsn& g = ir.insns[n - 2];
+  if (!(g.flags & F_BRANCH) && g.op != Op::J) return false;
+  const uint64_t taken = g.pc + 4 + (static_cast<uint64_t>(field::simm(g.raw)) << 2);
+  const uint64_t jtarget = ((g.pc + 4) & ~0x0fffffffull) | (static_cast<uint64_t>(field::target(g.raw)) << 2);
+  return (g.op == Op::J ? jtarget : taken) == ir.vpc;
+}
 
 class X64Backend : public Backend {
  public:
@@ -1540,6 +1774,20 @@ class X64Backend : public Backend {
     x::Assembler a(&code);
     if (!thunks_.lookup && !make_thunks(c, jump_cache, error)) return CompiledBlock{};
     Emitter e(a, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache, thunks_);
+    if (classes.loop && classes.branch && branches_to_start(ir)) {
+      // A self loop: a probe pass (thrown away) finds the cache state at
+      // the back edge, which the real pass's loop head starts from.
+      asmjit::CodeHolder probe_code;
+      probe_code.init(rt_.environment());
+      RecordingErrorHandler probe_eh;
+      probe_code.setErrorHandler(&probe_eh);
+      x::Assembler pa(&probe_code);
+      Emitter probe(pa, c, ir, classes, counters, out.fallback_args.get(), out.slots.get(), jump_cache, thunks_);
+      probe.set_probe();
+      probe.emit();
+      if (probe.back_edge_seen()) e.use_loop_state(probe);
+      for (unsigned k = 0; k < kMaxChainSlots; ++k) out.slots[k] = ChainSlot{};
+    }
     e.emit();
     if (log) std::fprintf(stderr, "disco: JIT block %llx:\n%s\n", static_cast<unsigned long long>(ir.vpc), logger.data());
     if (!eh.error.empty()) {
@@ -1564,6 +1812,7 @@ class X64Backend : public Backend {
     out.code_bytes = code.codeSize();
     out.guest_insns = static_cast<unsigned>(ir.insns.size());
     out.inlined = e.inlined;
+    out.self_loop = e.is_loop();
     return out;
   }
   // Code is never freed one block at a time: the JIT flushes everything

@@ -67,6 +67,7 @@ void Vm::attach_engine() {
     cls.alu = cfg_.jit_alu;
     cls.mem = cfg_.jit_mem;
     cls.branch = cfg_.jit_branch;
+    cls.loop = cfg_.jit_loop;
     jit_ = std::make_unique<jit::Jit>(*cpu_, cls);
   }
 }

@@ -47,7 +47,7 @@ struct VmConfig {
   // deterministic derives all time from executed instructions.
   bool deterministic = false;
   enum class Engine { Interp, Jit } engine = Engine::Interp;
-  bool jit_alu = true, jit_mem = true, jit_branch = true;  // --jit-disable
+  bool jit_alu = true, jit_mem = true, jit_branch = true, jit_loop = true;  // --jit-disable
   std::function<void(uint8_t)> console_out;  // UART transmit
 };
 
