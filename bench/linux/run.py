@@ -306,13 +306,13 @@ def engine_command(engine, args, initrd, only_word, qemu_kernel):
         elf = os.path.join(CACHE, "generic-malta.elf")
         generic_malta_elf(os.path.join(IMAGE, "vmlinuz"), initrd, "console=ttyS0,115200 " + append, elf)
         return [QEMU, "-M", "malta", "-cpu", "MIPS64R2-generic", "-m", "256", "-kernel", elf,
-                "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+                "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none", "-vga", "none", "-no-reboot"]
     if engine == "qemu-5kc":
         return [QEMU, "-M", "malta", "-cpu", "5KEc", "-m", str(MEM_MB),
                 "-kernel", qemu_kernel, "-initrd", initrd,
                 "-append", "console=ttyS0 " + append,
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
-                "-no-reboot"]
+                "-nic", "none", "-vga", "none", "-no-reboot"]
     return [args.disco, "run", "--engine", engine, "--stats",
             "--kernel", os.path.join(IMAGE, "vmlinuz"), "--initrd", initrd,
             "--mem", "%dM" % MEM_MB, "--append", append,

@@ -34,7 +34,7 @@ const char kUsage[] =
     "  --append STR           kernel command line (after 'console=ttyS0 earlycon')\n"
     "  --mem SIZE             guest RAM, e.g. 256M, 1G (default 512M)\n"
     "  --engine ENGINE        interp | jit (default interp)\n"
-    "  --jit-disable LIST     keep classes out of the JIT: alu,mem,branch\n"
+    "  --jit-disable LIST     keep classes out of the JIT: alu,mem,branch,loop\n"
     "  --fpu                  give the CPU a hardware FPU (Config1.FP = 1)\n"
     "  --big-endian           big-endian guest (default little-endian)\n"
     "  --deterministic        derive all time from executed instructions\n"

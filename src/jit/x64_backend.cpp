@@ -1,6 +1,7 @@
 // x86-64 backend (asmjit). rbx holds the Cpu*; guest state lives in it
 // ([rbx + offset]) between blocks, and within a block guest GPRs are
-// cached in r8..r15 (see the cache's invariant in Emitter). Each guest
+// cached in eleven host registers (kHostRegIds; see the cache's invariant
+// in Emitter); a self loop keeps them there across iterations. Each guest
 // instruction is either emitted inline or calls the interpreter's handler.
 //
 // Invariants of generated code:
@@ -193,7 +194,7 @@ class Emitter {
   x::Mem G(unsigned r) const { return x::qword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
   x::Mem G32(unsigned r) const { return x::dword_ptr(x::rbx, o_.gpr + 8 * static_cast<int32_t>(r)); }
 
-  // Cache of guest GPRs in r8..r15, written back lazily. Invariant, for
+  // Cache of guest GPRs in host registers (kHostRegIds), written back lazily. Invariant, for
   // every guest register r at the point being emitted, on every path that
   // reaches it: if r is mapped to host register k and dirty, k holds its
   // value and s.gpr[r] may be stale; mapped and clean, both hold it; not
@@ -207,7 +208,7 @@ class Emitter {
   //   if it jumps back into the main path reloads what the main path holds
   //   there (`to`) from s.gpr, which is then current.
   // A 32-bit result may be left with its upper half stale ("sext" bit k:
-  // r8 + k holds the value's low 32 bits; the value is their sign
+  // host_reg(k) holds the value's low 32 bits; the value is their sign
   // extension). Only 32-bit reads (S32) take it as it is; every other use
   // (S, src_reg, a write-back) sign-extends it in place first, so chains
   // of 32-bit ops skip the movsxd after each. sext is a subset of dirty.
@@ -219,8 +220,8 @@ class Emitter {
     a_.pop(x::rbx);
   }
   struct Snapshot {
-    std::array<uint8_t, kCacheRegs> reg{};  // guest register in r8 + k; 0 = none
-    uint32_t dirty = 0;                      // bit k: r8 + k is newer than s.gpr
+    std::array<uint8_t, kCacheRegs> reg{};  // guest register in host_reg(k); 0 = none
+    uint32_t dirty = 0;                      // bit k: host_reg(k) is newer than s.gpr
     uint32_t sext = 0;                       // bit k: only its low half is current
   };
   static x::Gp host_reg(unsigned k) { return x::gpq(kHostRegIds[k]); }
@@ -264,7 +265,7 @@ class Emitter {
     a_.movsxd(host_reg(k), host_reg32(k));
     cached_.sext &= ~(1u << k);
   }
-  // Host register d (r8..r15) has just received a 32-bit result in its low half.
+  // Host register d (a cache register) has just received a 32-bit result in its low half.
   void mark_sext(const x::Gp& d) { cached_.sext |= 1u << slot_of_host(d); }
   // Guest register r is cached as a pending 32-bit result.
   bool pending32(unsigned r) const {
@@ -327,7 +328,7 @@ class Emitter {
   }
   x::Mem Q(int32_t off) const { return x::qword_ptr(x::rbx, off); }
   x::Mem B(int32_t off) const { return x::byte_ptr(x::rbx, off); }
-  // Guest register r = v (a 64-bit register other than r8..r15), in the
+  // Guest register r = v (a 64-bit register not a cache register), in the
   // cache, dirty.
   void store_gpr(unsigned r, const x::Gp& v) {
     if (!r) return;
