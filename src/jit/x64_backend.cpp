@@ -1516,6 +1516,17 @@ class Emitter {
     });
   }
 
+  // Flags for a branch: rs against rt (rt = 0: against zero), both signed
+  // 64-bit. From the cache registers where they are; rax is scratch.
+  void compare_branch_operands(unsigned rs, unsigned rt) {
+    const asmjit::Operand a = S(rs);
+    x::Gp lhs = x::rax;
+    if (a.isReg()) lhs = a.as<x::Gp>();
+    else emit2(x::Inst::kIdMov, x::rax, a);
+    if (rt == 0) a_.test(lhs, lhs);
+    else emit2(x::Inst::kIdCmp, lhs, S(rt));
+  }
+
   // A branch whose delay slot is inline ALU code that writes none of the
   // branch's operands: the slot first, then the compare, straight into the
   // exits. The target never goes through s.branch_target (only a slot that
@@ -1549,8 +1560,7 @@ class Emitter {
     add_cycles(static_cast<int64_t>(i) + 2 - synced_);
     if (conditional) {
       Label go = a_.newLabel();
-      emit2(x::Inst::kIdMov, x::rax, S(rs));
-      if (op == Op::BEQ || op == Op::BNE) emit2(x::Inst::kIdCmp, x::rax, S(rt)); else a_.test(x::rax, x::rax);
+      compare_branch_operands(rs, op == Op::BEQ || op == Op::BNE ? rt : 0);
       const Snapshot at = cached_;
       const auto ages = age_;
       switch (op) {
@@ -1625,8 +1635,7 @@ class Emitter {
     } else {
       ++inlined;
       if (cond != NONE) {
-        emit2(x::Inst::kIdMov, x::rax, S(rs));
-        if (cond == EQ || cond == NE) emit2(x::Inst::kIdCmp, x::rax, S(rt)); else a_.cmp(x::rax, 0);
+        compare_branch_operands(rs, cond == EQ || cond == NE ? rt : 0);
         if (!likely) {
           a_.mov(x::rcx, taken);
           a_.mov(x::rdx, g.pc + 8);
