@@ -95,10 +95,10 @@ class Emitter {
           FallbackSite* args, ChainSlot* slots, const JumpCacheEntry* jump_cache, const Thunks& thunks)
       : a_(a), c_(c), o_(offsets_of(c)), ir_(ir), cls_(cls), counters_(counters), args_(args), slots_(slots),
         jump_cache_(jump_cache), thunks_(thunks) {
-    for (size_t j = 0; j < ir_.insns.size() && j < kMaxBlockInsns; ++j) {
-      const uint32_t w = ir_.insns[j].raw;
-      names_[j] = (1u << field::rs(w) | 1u << field::rt(w) | 1u << field::rd(w)) & ~1u;
-    }
+    // (A block may hold one more than kMaxBlockInsns: a branch and its slot go together.)
+    names_.reserve(ir_.insns.size());
+    for (const GuestInsn& g : ir_.insns)
+      names_.push_back((1u << field::rs(g.raw) | 1u << field::rt(g.raw) | 1u << field::rd(g.raw)) & ~1u);
   }
 
   // The shared code (see Thunks), into `t` as offsets from the code's base.
@@ -1744,7 +1744,7 @@ class Emitter {
   std::array<uint32_t, kCacheRegs> back_edge_ages_{};
   unsigned cur_ = 0;                   // the instruction being emitted
   unsigned skip_slot_ = ~0u;           // a slot already emitted
-  std::array<uint32_t, kMaxBlockInsns> names_{};  // bit r: insn j names guest register r
+  std::vector<uint32_t> names_;        // bit r: insn j names guest register r
   bool loop_ = false;  // real pass of a self loop: loop_head_ with loop_state_
   Label loop_head_;
   Snapshot loop_state_{};
