@@ -458,12 +458,13 @@ class Emitter {
   // (the checks chain_to makes), jumps to the loop head; anything else
   // writes back and chains.
   void flush_and_chain(uint64_t target) {
-    if (target == ir_.vpc && !no_chain_ && probe_ && !back_edge_seen_) {
+    const bool back_edge = target == ir_.vpc && !no_chain_;
+    if (back_edge && probe_ && !back_edge_seen_) {
       back_edge_seen_ = true;
       back_edge_state_ = cached_;
       back_edge_ages_ = age_;
     }
-    if (target != ir_.vpc || no_chain_ || !loop_) {
+    if (!back_edge || !loop_) {
       flush_all();
       chain_to(target);
       return;
@@ -518,10 +519,11 @@ class Emitter {
         progress = true;
       }
     }
-    for (unsigned k = 0; k < kCacheRegs; ++k)
-      if (src[k] >= 0) a_.mov(G(h.reg[k]), host_reg(static_cast<unsigned>(src[k])));
-    for (unsigned k = 0; k < kCacheRegs; ++k)
-      if (src[k] >= 0) absent[k] = true;
+    for (unsigned k = 0; k < kCacheRegs; ++k) {
+      if (src[k] < 0) continue;
+      a_.mov(G(h.reg[k]), host_reg(static_cast<unsigned>(src[k])));
+      absent[k] = true;  // loaded back below, after every store
+    }
     // What the head holds and the cache did not: from s.gpr.
     for (unsigned k = 0; k < kCacheRegs; ++k)
       if (absent[k]) a_.mov(host_reg(k), G(h.reg[k]));
@@ -724,14 +726,11 @@ class Emitter {
       // A slot of plain ALU code never calls a handler (which is the only
       // reader of branch_target): emitted here, it needs no store.
       const GuestInsn& slot = ir_.insns[i + 1];
-      if (cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP | F_PRIV | F_LOAD | F_STORE))) {
-        cur_ = i + 1;
-        if (emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw), field::sa(slot.raw),
-                     static_cast<int32_t>(field::simm(slot.raw)), slot.raw)) {
-          ++inlined;
-          skip_slot_ = i + 1;
-          return false;
-        }
+      cur_ = i + 1;
+      if (plain_alu_slot(slot) && emit_alu_insn(slot)) {
+        ++inlined;
+        skip_slot_ = i + 1;
+        return false;
       }
       a_.mov(x::rax, target);
       a_.mov(Q(o_.branch_target), x::rax);
@@ -1516,6 +1515,18 @@ class Emitter {
     });
   }
 
+  // A delay slot that can only be plain ALU code (no branch, privileged or
+  // memory instruction): such code never calls a handler, so nothing it
+  // does reads s.branch_target.
+  bool plain_alu_slot(const GuestInsn& slot) const {
+    return cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP | F_PRIV | F_LOAD | F_STORE));
+  }
+  // emit_alu for a decoded instruction (false, nothing emitted, if it declines).
+  bool emit_alu_insn(const GuestInsn& g) {
+    return emit_alu(g.op, field::rs(g.raw), field::rt(g.raw), field::rd(g.raw), field::sa(g.raw),
+                    static_cast<int32_t>(field::simm(g.raw)), g.raw);
+  }
+
   // Flags for a branch: rs against rt (rt = 0: against zero), both signed
   // 64-bit. From the cache registers where they are; rax is scratch.
   void compare_branch_operands(unsigned rs, unsigned rt) {
@@ -1538,7 +1549,7 @@ class Emitter {
     const GuestInsn& slot = ir_.insns[i + 1];
     const Op op = g.op;
     const unsigned rs = field::rs(g.raw), rt = field::rt(g.raw);
-    if (!cls_.alu || (slot.flags & (F_BRANCH | F_JUMP | F_PRIV | F_LOAD | F_STORE))) return false;
+    if (!plain_alu_slot(slot)) return false;
     if (op == Op::BLTZAL || op == Op::BGEZAL || op == Op::JALR || op == Op::JALR_HB) return false;
     const unsigned srd = field::rd(slot.raw), srt = field::rt(slot.raw);
     auto slot_may_write = [&](unsigned r) { return r != 0 && (srd == r || srt == r); };
@@ -1551,8 +1562,7 @@ class Emitter {
       a_.mov(x::rax, g.pc + 8);
       store_gpr(31, x::rax);
     }
-    if (!emit_alu(slot.op, field::rs(slot.raw), srt, srd, field::sa(slot.raw),
-                  static_cast<int32_t>(field::simm(slot.raw)), slot.raw)) {
+    if (!emit_alu_insn(slot)) {
       // (the general path repeats JAL's link store)
       return false;
     }
@@ -1689,9 +1699,7 @@ class Emitter {
     // A privileged slot (say MTC0 Status or EntryHi, whose handler may let
     // the block go on) may change the mode or the translation: no chaining.
     no_chain_ = (slot.flags & F_PRIV) != 0;
-    bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) &&
-                emit_alu(slot.op, field::rs(slot.raw), field::rt(slot.raw), field::rd(slot.raw),
-                         field::sa(slot.raw), static_cast<int32_t>(field::simm(slot.raw)), slot.raw);
+    bool done = cls_.alu && !(slot.flags & (F_BRANCH | F_JUMP)) && emit_alu_insn(slot);
     if (!done && cls_.alu && slot.op != Op::EI) done = emit_kernel_op(s, field::rt(slot.raw));
     if (!done && cls_.mem && (slot.flags & (F_LOAD | F_STORE)) && !(slot.flags & (F_FPU | F_UNALIGNED)))
       done = emit_mem(s, field::rs(slot.raw), field::rt(slot.raw), static_cast<int32_t>(field::simm(slot.raw)));
