@@ -12,9 +12,10 @@
 
 #include "cli/console.h"
 #include "cli/run_machine.h"
+#include "debug/lockstep.h"
 #include "frontend/disasm.h"
 #include "jit/jit.h"
-#include "monitor/elf_loader.h"
+#include "board/elf_loader.h"
 #include "monitor/vm.h"
 
 #ifndef DISCO_SOURCE_DIR
@@ -326,6 +327,7 @@ int cmd_run(int argc, char** argv) {
       return 2;
     }
     std::unique_ptr<disco::Vm> ref;
+    std::unique_ptr<disco::debug::LockstepChecker> checker;
     if (lockstep) {
       disco::VmConfig rc = cfg;
       rc.engine = disco::VmConfig::Engine::Interp;
@@ -335,7 +337,8 @@ int cmd_run(int argc, char** argv) {
         std::fprintf(stderr, "disco: %s\n", err.c_str());
         return 2;
       }
-      vm->set_lockstep_reference(ref.get());
+      checker = std::make_unique<disco::debug::LockstepChecker>(*ref);
+      vm->set_observer(checker.get());
     }
     ExceptionTrace trace{trace_exceptions, vm.get()};
     if (trace_exceptions) {
@@ -350,7 +353,7 @@ int cmd_run(int argc, char** argv) {
       lim.poll_input = [&](disco::Vm& m) {
         std::string in;
         if (console->take_input(in))
-          for (char ch : in) m.uart().push_input(static_cast<uint8_t>(ch));
+          for (char ch : in) m.console_input(static_cast<uint8_t>(ch));
       };
       lim.wait_input = [&](uint64_t ns) { return console->wait_input(ns); };
     }
@@ -384,7 +387,7 @@ int cmd_run(int argc, char** argv) {
         if (console->quit_requested()) std::fprintf(stderr, "\ndisco: quit\n");
         return 0;
       case disco::VmExit::Diverged:
-        std::fprintf(stderr, "\ndisco: %s", vm->divergence().c_str());
+        std::fprintf(stderr, "\ndisco: %s", checker ? checker->report().c_str() : "stopped by an observer\n");
         return 3;
       case disco::VmExit::Timeout:
         std::fprintf(stderr, "\ndisco: timeout after %.1f s (pc %016llx)\n", timeout, pc);

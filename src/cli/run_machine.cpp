@@ -189,7 +189,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
       if (static_cast<int>(i) != input_vm) return;
       std::string in;
       if (term->take_input(in))
-        for (char ch : in) v.uart().push_input(static_cast<uint8_t>(ch));
+        for (char ch : in) v.console_input(static_cast<uint8_t>(ch));
     };
     lim.wait_input = [&](uint64_t ns) { return term->wait_input(ns); };
   }

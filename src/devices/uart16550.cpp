@@ -66,7 +66,6 @@ bool Uart16550::write(uint64_t offset, unsigned size, uint64_t value) {
 }
 
 void Uart16550::push_input(uint8_t byte) {
-  if (mirror) mirror->push_input(byte);
   rx_.push_back(byte);
   update_irq();
 }

@@ -23,8 +23,6 @@ class Uart16550 : public MmioDevice {
   // Host → guest bytes (console input).
   void push_input(uint8_t byte);
   bool input_empty() const { return rx_.empty(); }
-  // Lockstep: every input byte also goes to this UART.
-  Uart16550* mirror = nullptr;
 
  private:
   void update_irq();

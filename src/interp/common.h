@@ -4,9 +4,9 @@
 #include <cstdint>
 
 #include "frontend/insn.h"
-#include "monitor/cpu.h"
-#include "monitor/exception.h"
-#include "monitor/mmu.h"
+#include "cpu/cpu.h"
+#include "cpu/exception.h"
+#include "cpu/mmu.h"
 
 namespace disco::interp {
 

@@ -2,7 +2,7 @@
 // missing handler is a link error, never a silent skip.
 #pragma once
 
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 
 namespace disco::interp {
 

@@ -2,7 +2,7 @@
 // hardware registers and the CP0 (privileged) instructions.
 #include "interp/common.h"
 #include "interp/handlers.h"
-#include "monitor/cp0.h"
+#include "cpu/cp0.h"
 
 namespace disco::interp {
 

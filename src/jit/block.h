@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "frontend/insn.h"
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 
 namespace disco::jit {
 

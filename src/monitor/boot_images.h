@@ -10,7 +10,7 @@
 #include <tuple>
 #include <vector>
 
-#include "monitor/elf_loader.h"
+#include "board/elf_loader.h"
 #include "monitor/guest_memory.h"
 
 namespace disco {

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "monitor/machine_memory.h"
+#include "numa-model/machine_memory.h"
 
 namespace disco {
 

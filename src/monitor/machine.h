@@ -12,7 +12,7 @@
 
 #include "monitor/boot_images.h"
 #include "monitor/machine_config.h"
-#include "monitor/machine_memory.h"
+#include "numa-model/machine_memory.h"
 #include "monitor/page_sharing.h"
 #include "monitor/vm.h"
 

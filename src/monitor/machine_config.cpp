@@ -15,7 +15,7 @@
 
 #include <toml++/toml.h>
 
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 #include "monitor/vm.h"
 
 namespace disco {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco {
 

@@ -9,13 +9,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "devices/fdt_builder.h"
+#include "board/fdt_builder.h"
 #include "interp/interpreter.h"
-#include "frontend/disasm.h"
 #include "jit/jit.h"
-#include "monitor/elf_loader.h"
-#include "monitor/mmu.h"
-#include "monitor/state_diff.h"
+#include "board/elf_loader.h"
+#include "cpu/mmu.h"
 
 namespace disco {
 
@@ -234,12 +232,12 @@ VmExit Vm::run(const Limits& lim) {
       limit = std::min(limit, c.s.cycles + (lim.max_insns - instructions()));
     }
     StopReason why;
-    if (lockstep_ref_ && jit_) {
+    if (observer_) {
       why = StopReason::Budget;
       while (c.s.cycles < limit && why == StopReason::Budget && pending_exit_ == VmExit::Running) {
-        const uint64_t block_pc = c.s.pc;
-        why = jit_->run(limit, 1);
-        if (!lockstep_sync(block_pc)) return VmExit::Diverged;
+        const uint64_t step_pc = c.s.pc;
+        why = jit_ ? jit_->run(limit, 1) : interp::run(c, c.s.cycles + 1);
+        if (!observer_->after_step(*this, step_pc)) return VmExit::Diverged;
       }
     } else {
       why = jit_ ? jit_->run(limit) : interp::run(c, limit);
@@ -265,13 +263,7 @@ VmExit Vm::run(const Limits& lim) {
         // Deterministic: time jumps to the timer event.
         if (timer_can_wake && c.next_timer_cycle > c.s.cycles) {
           idle_cycles_ += c.next_timer_cycle - c.s.cycles;
-          if (lockstep_ref_) {
-            // The reference executed the same WAIT (lockstep_sync): it idles alike.
-            Cpu& r = *lockstep_ref_->cpu_;
-            lockstep_ref_->idle_cycles_ += c.next_timer_cycle - r.s.cycles;
-            r.s.cycles = c.next_timer_cycle;
-            r.update_timer();
-          }
+          if (observer_) observer_->on_idle_skip(*this, c.next_timer_cycle);
           c.s.cycles = c.next_timer_cycle;
         } else if (lim.wait_input) {
           lim.wait_input(50'000'000);
@@ -304,61 +296,17 @@ uint64_t Vm::wake_in_ns() {
   return c.host_time ? c.ns_until_timer() : 0;
 }
 
-void Vm::set_lockstep_reference(Vm* ref, uint64_t ram_check_cycles) {
-  lockstep_ref_ = ref;
-  ram_check_cycles_ = ram_check_cycles;
-  next_ram_check_ = cpu_->s.cycles + ram_check_cycles;
-  uart_.mirror = ref ? &ref->uart_ : nullptr;
+void Vm::console_input(uint8_t byte) {
+  uart_.push_input(byte);
+  if (observer_) observer_->on_console_input(byte);
 }
 
-namespace {
-std::string hex64(uint64_t v) {
-  char b[20];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-  return b;
-}
-}  // namespace
-
-// Brings the reference to this VM's cycle count and compares.
-bool Vm::lockstep_sync(uint64_t block_pc) {
-  Cpu& d = *cpu_;
-  Cpu& r = *lockstep_ref_->cpu_;
-  while (r.s.cycles < d.s.cycles) {
-    // A reference that stops early (WAIT, power-off) shows up in the
-    // comparison below as a cycle or pc difference.
-    if (interp::run(r, d.s.cycles) != StopReason::Budget) break;
-  }
-  // Timer state is sampled at slightly different points by the two run
-  // loops; bring both up to date (no instruction runs in between).
-  d.update_timer();
-  r.update_timer();
-  std::string diff = state_differences(d.s, r.s);
-  if (diff.empty() && d.s.cycles >= next_ram_check_) {
-    next_ram_check_ = d.s.cycles + ram_check_cycles_;
-    for (uint64_t g = 0; g < mem_->pages(); ++g) {
-      if (std::memcmp(mem_->peek(g), lockstep_ref_->mem_->peek(g), kPageSize) != 0) {
-        diff += "  RAM page at physical " + hex64(mem_->paddr_of(g)) + " differs\n";
-        break;
-      }
-    }
-  }
-  if (diff.empty()) return true;
-  divergence_ = "lockstep: JIT and interpreter differ after the block at " + hex64(block_pc) + " (cycle " +
-                std::to_string(d.s.cycles) + ")\n" + diff;
-  // The block as the guest sees it (kernel segments only: no translation needed).
-  const uint64_t pa = elf_vaddr_to_paddr(block_pc);
-  if (pa != block_pc) {
-    for (unsigned k = 0; k < 24; ++k) {
-      const uint64_t a = pa + 4 * k;
-      const uint8_t* page = ram_page(a, false);
-      if (!page) break;
-      uint32_t w;
-      std::memcpy(&w, page + (a & kPageMask), 4);
-      if (cfg_.big_endian) w = __builtin_bswap32(w);
-      divergence_ += "    " + hex64(block_pc + 4 * k) + ": " + disassemble(w, block_pc + 4 * k) + "\n";
-    }
-  }
-  return false;
+void Vm::skip_idle_to(uint64_t cycle) {
+  Cpu& c = *cpu_;
+  if (cycle <= c.s.cycles) return;
+  idle_cycles_ += cycle - c.s.cycles;
+  c.s.cycles = cycle;
+  c.update_timer();
 }
 
 bool parse_size(const std::string& t, uint64_t& bytes) {

@@ -12,32 +12,34 @@
 #include "devices/mmio.h"
 #include "devices/power.h"
 #include "devices/uart16550.h"
+#include "board/board.h"
 #include "monitor/boot_images.h"
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 #include "monitor/guest_memory.h"
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco {
 
 namespace jit {
 class Jit;
 }
+class Vm;
 
-namespace board {
-constexpr uint64_t kLowRamLimit = 0x10000000;   // RAM below 256 MiB ...
-constexpr uint64_t kHighRamBase = 0x20000000;   // ... and the rest from 512 MiB up
-constexpr uint64_t kPowerBase = 0x1fd00000;
-constexpr uint64_t kUartBase = 0x1fd01000;
-constexpr uint64_t kRtcBase = 0x1fd02000;
-constexpr unsigned kUartIrqLine = 0;            // CPU hardware interrupt 0 = Cause.IP2
-constexpr unsigned kRtcIrqLine = 1;             // IP3
-constexpr uint32_t kCpuClockHz = 200'000'000;   // Count runs at half of it
-// Linux relocates itself (KASLR) up to 16 MiB above where it was loaded;
-// boot data is kept out of [kernel start, kernel end + this).
-constexpr uint64_t kKaslrReserve = 48ull << 20;
-constexpr uint64_t kMinMem = 16ull << 20;
-constexpr uint64_t kMaxMem = 64ull << 30;
-}  // namespace board
+// Something that follows a VM step by step: the lockstep checker and the
+// gdb stub (debug/). With an observer attached, Vm::run() runs one engine
+// step at a time (a JIT block, or one instruction on the interpreter).
+class VmObserver {
+ public:
+  virtual ~VmObserver() = default;
+  // After a step that began at `pc`. False stops the run with
+  // VmExit::Diverged (the observer says why).
+  virtual bool after_step(Vm& vm, uint64_t pc) = 0;
+  // Deterministic time: the guest idled in WAIT and Count jumped to `cycle`.
+  virtual void on_idle_skip(Vm& /*vm*/, uint64_t /*cycle*/) {}
+  // A byte of console input reached the UART (Vm::console_input).
+  virtual void on_console_input(uint8_t /*byte*/) {}
+};
+
 
 struct VmConfig {
   uint64_t mem_bytes = 256ull << 20;
@@ -114,17 +116,19 @@ class Vm : public PhysBus {
   GuestMemory& memory() { return *mem_; }
   uint64_t mem_bytes() const { return cfg_.mem_bytes; }
 
-  // Lockstep: `ref` (an interpreter VM booted the same way, deterministic)
-  // follows this VM block by block; run() stops with Diverged and a report
-  // at the first difference in architectural state (or RAM, checked every
-  // `ram_check_cycles`).
-  void set_lockstep_reference(Vm* ref, uint64_t ram_check_cycles = 64ull << 20);
-  const std::string& divergence() const { return divergence_; }
+  // Follows every step (null: none). Slower: meant for checkers and debuggers.
+  void set_observer(VmObserver* o) { observer_ = o; }
+  VmObserver* observer() const { return observer_; }
+  // Console input for the guest's UART (and the observer).
+  void console_input(uint8_t byte);
   Cpu& cpu() { return *cpu_; }
   jit::Jit* jit() { return jit_.get(); }
   Uart16550& uart() { return uart_; }
   uint64_t instructions() const { return cpu_->s.cycles - idle_cycles_; }
   uint64_t idle_cycles() const { return idle_cycles_; }
+  // Deterministic time: idles the processor until `cycle` (a WAIT that
+  // another VM took at the same point; lockstep keeps its reference in step).
+  void skip_idle_to(uint64_t cycle);
 
   // PhysBus
   uint8_t* ram_page(uint64_t paddr, bool for_write) override;
@@ -155,10 +159,7 @@ class Vm : public PhysBus {
   VmExit pending_exit_ = VmExit::Running;
   int exit_status_ = 0;
   uint64_t idle_cycles_ = 0;
-  Vm* lockstep_ref_ = nullptr;
-  uint64_t ram_check_cycles_ = 0, next_ram_check_ = 0;
-  std::string divergence_;
-  bool lockstep_sync(uint64_t block_pc);
+  VmObserver* observer_ = nullptr;
 };
 
 // Parses "256M", "1G", "65536K", "1048576" into bytes; false if malformed.

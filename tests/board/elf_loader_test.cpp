@@ -6,8 +6,8 @@
 #include <cstring>
 #include <random>
 
-#include "monitor/elf_loader.h"
-#include "monitor/phys_bus.h"
+#include "board/elf_loader.h"
+#include "cpu/phys_bus.h"
 #include "tests/support/make_elf.h"
 
 namespace disco {

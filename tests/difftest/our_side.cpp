@@ -12,7 +12,7 @@
 #include "frontend/disasm.h"
 #include "frontend/insn.h"
 #include "interp/interpreter.h"
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 #include "tests/support/test_bus.h"
 
 namespace disco::difftest {

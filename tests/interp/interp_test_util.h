@@ -6,7 +6,7 @@
 
 #include <initializer_list>
 
-#include "monitor/cp0.h"
+#include "cpu/cp0.h"
 #include "tests/support/encode.h"
 #include "tests/support/test_cpu.h"
 

@@ -12,8 +12,8 @@
 
 #include "frontend/disasm.h"
 #include "jit/jit.h"
-#include "monitor/state_diff.h"
-#include "monitor/cp0.h"
+#include "debug/state_diff.h"
+#include "cpu/cp0.h"
 #include "tests/support/encode.h"
 #include "tests/support/test_cpu.h"
 

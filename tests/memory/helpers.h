@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "monitor/guest_memory.h"
-#include "monitor/machine_memory.h"
+#include "numa-model/machine_memory.h"
 #include "monitor/vm.h"
 
 namespace disco::test {

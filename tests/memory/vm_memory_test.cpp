@@ -21,7 +21,7 @@
 #include "jit/jit.h"
 #include "monitor/machine.h"
 #include "monitor/machine_config.h"
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 #include "monitor/page_sharing.h"
 #include "tests/memory/helpers.h"
 #include "tests/support/encode.h"

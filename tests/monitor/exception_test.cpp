@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "interp/interpreter.h"
-#include "monitor/exception.h"
+#include "cpu/exception.h"
 #include "tests/interp/interp_test_util.h"
 
 namespace disco::test {

@@ -3,7 +3,7 @@
 // TLB staying correct across mode and ASID changes.
 #include <gtest/gtest.h>
 
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 #include "tests/interp/interp_test_util.h"
 
 namespace disco::test {

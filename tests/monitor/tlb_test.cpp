@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 #include "tests/interp/interp_test_util.h"
 
 namespace disco::test {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco::test {
 

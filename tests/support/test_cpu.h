@@ -6,7 +6,7 @@
 
 #include "frontend/cp0_bits.h"
 #include "interp/interpreter.h"
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 #include "tests/support/test_bus.h"
 
 namespace disco::test {

@@ -1,6 +1,6 @@
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 
-#include "monitor/exception.h"
+#include "cpu/exception.h"
 
 namespace disco::mem {
 namespace {

@@ -1,4 +1,4 @@
-#include "devices/fdt_builder.h"
+#include "board/fdt_builder.h"
 
 extern "C" {
 #include <libfdt.h>

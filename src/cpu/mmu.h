@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 
 namespace disco::mem {
 

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco {
 

@@ -1,4 +1,4 @@
-#include "monitor/exception.h"
+#include "cpu/exception.h"
 
 namespace disco {
 namespace {

@@ -1,6 +1,6 @@
-#include "monitor/cp0.h"
+#include "cpu/cp0.h"
 
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 
 namespace disco {
 

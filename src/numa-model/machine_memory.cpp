@@ -1,4 +1,4 @@
-#include "monitor/machine_memory.h"
+#include "numa-model/machine_memory.h"
 
 #include <sys/mman.h>
 

@@ -1,4 +1,4 @@
-#include "monitor/state_diff.h"
+#include "debug/state_diff.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,10 +1,10 @@
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 
 #include <time.h>
 
 #include <cstring>
 
-#include "monitor/mmu.h"
+#include "cpu/mmu.h"
 
 namespace disco {
 

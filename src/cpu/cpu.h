@@ -10,7 +10,7 @@
 
 #include "frontend/cp0_bits.h"
 #include "frontend/cpu_state.h"
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco {
 

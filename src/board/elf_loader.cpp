@@ -1,4 +1,4 @@
-#include "monitor/elf_loader.h"
+#include "board/elf_loader.h"
 
 #include <elf.h>
 
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "monitor/phys_bus.h"
+#include "cpu/phys_bus.h"
 
 namespace disco {
 
