@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "monitor/cpu.h"
+#include "cpu/cpu.h"
 
 namespace disco {
 
