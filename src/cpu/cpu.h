@@ -155,13 +155,10 @@ class Cpu {
   void (*code_write_hook)(void* ctx, uint64_t ppage) = nullptr;
   void* code_write_hook_ctx = nullptr;
 
-  // JIT dispatcher <-> generated code: the cycle a chained block must not
-  // cross, and the chain slot of the exit last taken (null if none).
-  // jit_chain_limit: jit_stop_at less the longest block, signed (it may be
-  // negative): a block may go on into another only while cycles <= it.
-  uint64_t jit_stop_at = 0;
-  int64_t jit_chain_limit = 0;
-  void* jit_chain_slot = nullptr;
+  // Scratch owned by the attached engine, inside the processor so that
+  // generated code reaches it from the same base register as the state
+  // (the JIT keeps its run window and chain slot here: jit/cpu_area.h).
+  alignas(16) unsigned char engine_area[64] = {};
 
   // Statistics.
   uint64_t stat_exceptions = 0;

@@ -23,7 +23,7 @@ struct FallbackCounters {
 };
 
 // A patchable exit: generated code jumps to `jump_to`, which is the slot's
-// own way out (`epilogue`: it sets Cpu::jit_chain_slot to the slot and
+// own way out (`epilogue`: it sets CpuArea::chain_slot to the slot and
 // returns to the dispatcher) until the dispatcher links it to the entry of
 // the block at `target_pc`. The jump is a direct one whose 32-bit
 // displacement is at `patch` (all code lives in one area), rewritten by

@@ -1,15 +1,19 @@
 #include "jit/jit.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
+
+#include "jit/cpu_area.h"
 
 namespace disco::jit {
 
 Jit::Jit(Cpu& c, JitClasses classes)
     : c_(c), classes_(classes), backend_(make_host_backend()), fast_(size_t{1} << kJumpCacheBits) {
   if (!backend_) std::fprintf(stderr, "disco: no JIT backend for this host yet; using the interpreter\n");
+  init_area(c_);
   c_.code_write_hook = &Jit::on_code_written;
   c_.code_write_hook_ctx = this;
   if (std::getenv("DISCO_JIT_PERF_MAP")) {
@@ -35,7 +39,7 @@ int resume_after_events(Cpu& c) {
   if (ev & ~(EV_PC_SET | EV_IRQ_CHECK)) return 0;
   // service_events would update the timer; a timer moved before stop_at
   // (a Compare or Count write) needs a new stop_at.
-  if (c.s.cycles >= c.next_timer_cycle || c.next_timer_cycle < c.jit_stop_at) return 0;
+  if (c.s.cycles >= c.next_timer_cycle || c.next_timer_cycle < area(c).stop_at) return 0;
   if ((ev & EV_IRQ_CHECK) && (c.s.branch_pending || c.interrupt_pending())) return 0;
   c.events = 0;
   return (ev & EV_PC_SET) ? 2 : 1;
@@ -250,11 +254,11 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
       }
     }
     const uint64_t before = c_.s.cycles;
-    c_.jit_stop_at = stop_at;
-    c_.jit_chain_limit = static_cast<int64_t>(stop_at) - kMaxBlockInsns;
-    c_.jit_chain_slot = nullptr;  // set only by an exit slot's way out
+    area(c_).stop_at = stop_at;
+    area(c_).chain_limit = static_cast<int64_t>(stop_at) - kMaxBlockInsns;
+    area(c_).chain_slot = nullptr;  // set only by an exit slot's way out
     b->code.fn(&c_);
-    pending_link = static_cast<ChainSlot*>(c_.jit_chain_slot);
+    pending_link = static_cast<ChainSlot*>(area(c_).chain_slot);
     if (c_.events) stats_.exits_event++;
     else if (pending_link) stats_.exits_slot++;
     else stats_.exits_lookup++;

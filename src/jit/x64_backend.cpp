@@ -27,6 +27,7 @@
 
 #include "interp/interpreter.h"
 #include "jit/backend.h"
+#include "jit/cpu_area.h"
 
 #if !defined(__x86_64__)
 #error "jit/x64_backend.cpp targets x86-64 hosts"
@@ -51,7 +52,7 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.s.pc),            off(&c.s.branch_target), off(&c.s.branch_pending),
                  off(&c.s.in_delay_slot), off(&c.s.cycles),       off(&c.events),
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
-                 off(&c.stlb_fetch[0]),   off(&c.jit_stop_at),    off(&c.jit_chain_limit), off(&c.jit_chain_slot),
+                 off(&c.stlb_fetch[0]),   off(&area(c).stop_at), off(&area(c).chain_limit), off(&area(c).chain_slot),
                  off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
                  off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
 }
@@ -152,7 +153,7 @@ class Emitter {
     if (kFramePad) a_.sub(x::rsp, 8);
     a_.mov(x::rbx, x::rdi);
     // Chained jumps from other blocks enter here, with rbx already set.
-    // (s.jit_chain_slot is null: the dispatcher clears it, and only an
+    // (the area's chain_slot is null: the dispatcher clears it, and only an
     // exit slot's own exit sets it, on its way out.)
     a_.bind(chain_entry_);
     if (loop_) {
