@@ -16,7 +16,7 @@ with apt-get download into cache/bench-linux/) and the table shows the
 disco/QEMU time ratios and their geometric mean.
 
 Usage: bench/linux/run.py [--runs N] [--engines interp,jit] [--only NAME]
-                          [--no-qemu] [--json FILE]
+                          [--no-qemu] [--json FILE] [--baseline OLD_DISCO]
 Standard library only.  See bench/linux/README.md.
 """
 
@@ -313,7 +313,10 @@ def engine_command(engine, args, initrd, only_word, qemu_kernel):
                 "-append", "console=ttyS0 " + append,
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 "-nic", "none", "-vga", "none", "-no-reboot"]
-    return [args.disco, "run", "--engine", engine, "--stats",
+    binary = args.disco
+    if engine.endswith("@base"):
+        binary, engine = args.baseline, engine[:-len("@base")]
+    return [binary, "run", "--engine", engine, "--stats",
             "--kernel", os.path.join(IMAGE, "vmlinuz"), "--initrd", initrd,
             "--mem", "%dM" % MEM_MB, "--append", append,
             "--timeout", str(int(args.timeout))]
@@ -423,6 +426,9 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="write all runs and medians as JSON")
     ap.add_argument("--disco", default=os.path.join(REPO, "build", "src", "disco"),
                     help="the disco binary (default build/src/disco)")
+    ap.add_argument("--baseline", metavar="DISCO",
+                    help="an older disco binary: each engine also runs on it (column ENGINE@base), "
+                         "interleaved run by run, with the ratio ENGINE/ENGINE@base")
     ap.add_argument("--qemu-kernel", help="kernel for QEMU Malta (default: Debian's %s, fetched)" % MALTA_META)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per boot (default 1800)")
     args = ap.parse_args()
@@ -445,6 +451,10 @@ def main():
     ensure_default_image()
     initrd = make_initrd()
     columns = list(engines)
+    if args.baseline:
+        if not os.access(args.baseline, os.X_OK):
+            sys.exit("bench: --baseline %s is not an executable" % args.baseline)
+        columns += ["%s@base" % e for e in engines]
     qemu_kernel = None
     if args.no_qemu:
         pass
@@ -517,6 +527,8 @@ def main():
     head = ["workload"] + ["%s s" % c for c in columns]
     qcols = [q for q in ("qemu-5kc", "qemu-generic") if q in columns]
     ratio_cols = ["%s/%s" % (c, q) for q in qcols for c in engines]
+    if args.baseline:
+        ratio_cols += ["%s/%s@base" % (e, e) for e in engines]
     head += ratio_cols
     rows = []
     ratios = {rc: {} for rc in ratio_cols}
