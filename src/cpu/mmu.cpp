@@ -203,4 +203,61 @@ bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value) {
   return true;
 }
 
+namespace {
+template <typename T>
+bool cas_host(const Cpu& c, uint8_t* p, uint64_t expected, uint64_t desired) {
+  T want = to_guest_order(c, static_cast<T>(expected));
+  const T put = to_guest_order(c, static_cast<T>(desired));
+  // The guest's data is naturally aligned (checked by the caller), so the
+  // host pointer is too.
+  return __atomic_compare_exchange_n(reinterpret_cast<T*>(p), &want, put, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST);
+}
+}  // namespace
+
+bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, uint64_t desired,
+                      bool& swapped) {
+  if (vaddr & (size - 1)) {
+    raise_address_error(c, vaddr, Access::Store);
+    return false;
+  }
+  uint8_t* host = nullptr;
+  uint64_t ppage = ~0ull;
+  const SoftTlbEntry& hit = c.stlb_store[stlb_index(vaddr)];
+  if (hit.tag == ((vaddr & ~(kPageMask ^ (size - 1))) | c.mode_key)) {
+    host = reinterpret_cast<uint8_t*>(hit.addend + vaddr);
+  } else {
+    uint64_t paddr;
+    if (!translate(c, vaddr, Access::Store, paddr)) return false;
+    ppage = paddr & ~kPageMask;
+    uint8_t* page = c.bus->ram_page(ppage, true);
+    if (!page) {
+      uint64_t cur;
+      if (!c.bus->mmio_read(paddr, size, cur)) {
+        raise_bus_error(c, Access::Store);
+        return false;
+      }
+      const uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+      swapped = (cur & mask) == (expected & mask);
+      if (swapped && !c.bus->mmio_write(paddr, size, desired)) {
+        raise_bus_error(c, Access::Store);
+        return false;
+      }
+      return true;
+    }
+    host = page + (paddr & kPageMask);
+    if (c.code_pages.empty() || !c.code_pages.count(ppage)) {
+      // Refill as store_slow does, so the next SC (inline in the JIT) hits.
+      SoftTlbEntry& w = c.stlb_store[stlb_index(vaddr)];
+      w.tag = (vaddr & ~kPageMask) | c.mode_key;
+      w.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
+    }
+  }
+  swapped = size == 4 ? cas_host<uint32_t>(c, host, expected, desired) : cas_host<uint64_t>(c, host, expected, desired);
+  // A store into decoded code (only on the slow path: code pages have no
+  // store entries) retires it, as store_slow does.
+  if (swapped && ppage != ~0ull && !c.code_pages.empty() && c.code_pages.count(ppage)) c.code_written(ppage);
+  return true;
+}
+
 }  // namespace disco::mem

@@ -60,6 +60,15 @@ inline bool store(Cpu& c, uint64_t vaddr, T value) {
   return store_slow(c, vaddr, sizeof(T), value);
 }
 
+// SC's store: atomically replaces the `size`-byte value at `vaddr` by
+// `desired` if it still equals `expected` (values as numbers, converted to
+// the guest's byte order here), against other host threads. Translates as a
+// store does (TLB Modified, copy-on-write, self-modifying code). False
+// when it raised a guest exception; else `swapped` says whether it stored.
+// A device (MMIO) target is compared and written without atomicity.
+bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, uint64_t desired,
+                      bool& swapped);
+
 // Drop every soft-TLB entry (load and store).
 void flush_soft_tlb(Cpu& c);
 // Drop store entries that point into guest-physical page `ppage` (code

@@ -131,10 +131,11 @@ static void store_conditional(Cpu& c, const DecodedInsn& d) {
     set_gpr(c, rt_, 0);
     return;
   }
-  T cur;
-  if (!mem::load<T>(c, vaddr, cur)) return;
-  bool ok = cur == static_cast<T>(c.s.ll_value);
-  if (ok && !mem::store<T>(c, vaddr, static_cast<T>(c.s.gpr[rt_]))) return;
+  // Atomic against other host threads: the store happens only if memory
+  // still holds what LL read (the value-based link; see docs/cpu.md).
+  bool ok;
+  if (!mem::compare_and_swap(c, vaddr, sizeof(T), static_cast<T>(c.s.ll_value), static_cast<T>(c.s.gpr[rt_]), ok))
+    return;
   c.s.llbit = false;
   set_gpr(c, rt_, ok ? 1 : 0);
 }

@@ -32,8 +32,9 @@ DISCO_HANDLER(TEQI) { trap_if(c, srs(c, d) == f::simm(d.raw)); }
 DISCO_HANDLER(TNEI) { trap_if(c, srs(c, d) != f::simm(d.raw)); }
 
 // ---- ordering and caches ---------------------------------------------------
-// One processor, coherent caches: SYNC orders nothing further.
-DISCO_HANDLER(SYNC) {}
+// Coherent caches; SYNC orders this processor's accesses against other
+// host threads' (a full host barrier).
+DISCO_HANDLER(SYNC) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // synci offset(base) — makes new code visible. Our decoded-code cache
 // follows stores already, so this only checks the address is accessible
 // as a load would be (it may raise TLB/AdE exceptions like a load).

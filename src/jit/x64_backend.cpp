@@ -1130,7 +1130,8 @@ class Emitter {
         a_.or_(x::rax, x::rcx);
         store_gpr(rd, x::rax);
         return true;
-      case Op::SYNC: case Op::PREF: return true;
+      case Op::SYNC: a_.mfence(); return true;  // a full host barrier, as the handler
+      case Op::PREF: return true;
       default: return false;
     }
   }
@@ -1425,19 +1426,19 @@ class Emitter {
       a_.je(fail);
       a_.cmp(x::rax, Q(o_.ll_vaddr));
       a_.jne(fail);
-      a_.cmp(x::rsi, stlb(x::rcx, true, 0));
-      a_.jne(miss);
+      // A store entry implies a readable, writable RAM page without code.
       a_.cmp(x::rsi, stlb(x::rcx, false, 0));
       a_.jne(miss);
-      a_.mov(x::rdx, stlb(x::rcx, true, 8));
-      a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
-      swap_guest(v);
-      a_.cmp(v, wide ? Q(o_.ll_value) : x::dword_ptr(x::rbx, o_.ll_value));
-      a_.jne(differs);
-      a_.mov(x::rdx, stlb(x::rcx, false, 8));
+      a_.add(x::rax, stlb(x::rcx, false, 8));  // host address
       emit2(x::Inst::kIdMov, x::rdi, S(rt));
-      swap_guest(v);
-      a_.mov(x::ptr(x::rdx, x::rax, 0, 0, size), v);
+      swap_guest(v);                           // desired, guest order
+      a_.mov(x::rdx, x::rax);
+      if (wide) a_.mov(x::rax, Q(o_.ll_value));
+      else a_.mov(x::eax, x::dword_ptr(x::rbx, o_.ll_value));
+      swap_guest(wide ? x::Gp(x::rax) : x::Gp(x::eax));  // expected, guest order
+      // Atomic against other host threads (the handler does the same).
+      a_.lock().cmpxchg(x::ptr(x::rdx, 0, size), v);
+      a_.jne(differs);
       a_.mov(B(o_.llbit), 0);
       a_.mov(x::eax, 1);
       store_gpr_uncached(rt, x::rax);
