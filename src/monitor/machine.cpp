@@ -64,6 +64,7 @@ const char* vm_exit_name(VmExit e) {
     case VmExit::Stopped: return "stopped";
     case VmExit::Diverged: return "diverged";
     case VmExit::OutOfMemory: return "out-of-memory";
+    case VmExit::Breakpoint: return "breakpoint";
   }
   return "?";
 }
