@@ -52,6 +52,8 @@ const char kUsage[] =
     "                         free port, printed on stderr); see docs/gdb.md\n"
     "  --gdb-wait             stop before the first instruction until gdb attaches\n"
     "                         (alone: --gdb tcp::1234)\n"
+    "  --gdb-vm NAME          with several VMs: the one --gdb debugs (the machine\n"
+    "                         pauses while gdb has it stopped)\n"
     "\n"
     "\n"
     "several VMs on one modelled NUMA machine (see docs/machine-config.md):\n"
@@ -286,10 +288,12 @@ int cmd_run(int argc, char** argv) {
   }
   if (engine == "jit") cfg.engine = disco::VmConfig::Engine::Jit;
   if (gdb.wait && gdb.listen.empty()) gdb.listen = "tcp::1234";
+  if (!gdb.vm.empty() && gdb.listen.empty()) return usage_error("--gdb-vm needs --gdb");
   if (!gdb.vm.empty() && !machine_mode) return usage_error("--gdb-vm names a VM of a machine (--vms, --config)");
-  if (machine_mode && (!gdb.listen.empty() || !gdb.vm.empty()))
-    return usage_error("--gdb debugs a single VM; it does not work with --vms or --config yet");
   if (lockstep && !gdb.listen.empty()) return usage_error("--gdb and --lockstep cannot be combined");
+  mopt.gdb_listen = gdb.listen;
+  mopt.gdb_vm = gdb.vm;
+  mopt.gdb_wait = gdb.wait;
   if (machine_mode) {
     if (lockstep || reboot != "exit" || max_insns || trace_exceptions)
       return usage_error("--lockstep, --reboot, --max-insns and --trace-exceptions work with one VM only");

@@ -583,60 +583,97 @@ bool GdbStub::poll_while_running() {
   return interrupted_;
 }
 
-VmExit GdbStub::run(Vm& vm, const Vm::Limits& limits, bool wait) {
+void GdbStub::begin(Vm& vm, double timeout_seconds, bool wait) {
   vm_ = &vm;
+  started_ = true;
+  finished_ = false;
   killed_ = false;
+  wait_ = wait;
+  for (uint64_t b : breakpoints_) vm.cpu().add_breakpoint(b);  // a VM that was rebooted
+  has_deadline_ = timeout_seconds > 0;
+  deadline_ = now_seconds() + timeout_seconds;
+  stopped_ = wait && client_fd_ < 0;
+  if (stopped_) stop_reply_ = "T05thread:1;";
+  resume_ = Action::Continue;
+}
+
+bool GdbStub::serve_stopped(Vm& vm, const Vm::Limits& limits, VmExit& end) {
+  while (stopped_) {
+    if (client_fd_ < 0) {
+      bool timed_out;
+      if (!wait_for_client(limits, timed_out)) {
+        end = timed_out ? VmExit::Timeout : VmExit::Stopped;
+        return false;
+      }
+    }
+    switch (serve(vm, limits, resume_)) {
+      case Served::Resume:
+        stopped_ = false;
+        break;
+      case Served::Detached:
+        drop_client(vm);
+        resume_ = Action::Continue;
+        stopped_ = false;
+        break;
+      case Served::Disconnected:
+        drop_client(vm);
+        if (!wait_) {  // with --gdb-wait it stays stopped for the next client
+          resume_ = Action::Continue;
+          stopped_ = false;
+        }
+        break;
+      case Served::Killed:
+        killed_ = true;
+        drop_client(vm);
+        end = VmExit::Stopped;
+        return false;
+      case Served::Timeout:
+        report_exit(vm, VmExit::Timeout);
+        drop_client(vm);
+        end = VmExit::Timeout;
+        return false;
+      case Served::UserStop:
+        report_exit(vm, VmExit::Stopped);
+        drop_client(vm);
+        end = VmExit::Stopped;
+        return false;
+    }
+  }
+  return true;
+}
+
+void GdbStub::stopped_by_interrupt() {
+  if (fresh_client_) {
+    // A new client: it starts with '?' (an unasked stop reply would be
+    // taken for the answer to its first packet).
+    stop_reply_ = "T" + hex2(kSigInt) + "thread:1;";
+  } else {
+    report_stop(kSigInt, false);
+  }
+  stopped_ = true;
+}
+
+VmExit GdbStub::finish(Vm& vm, VmExit r) {
+  report_exit(vm, r);
+  drop_client(vm);
+  finished_ = true;
+  return r;
+}
+
+VmExit GdbStub::drive(Vm& vm, const Vm::Limits& limits, bool slice) {
   Cpu& c = vm.cpu();
-  for (uint64_t b : breakpoints_) c.add_breakpoint(b);  // a VM that was rebooted
-  has_deadline_ = limits.timeout_seconds > 0;
-  deadline_ = now_seconds() + limits.timeout_seconds;
-  bool stopped = wait && client_fd_ < 0;
-  if (stopped) stop_reply_ = "T05thread:1;";
-  Action resume = Action::Continue;
   for (;;) {
-    if (stopped) {
-      if (client_fd_ < 0) {
-        bool timed_out;
-        if (!wait_for_client(limits, timed_out)) return timed_out ? VmExit::Timeout : VmExit::Stopped;
-      }
-      switch (serve(vm, limits, resume)) {
-        case Served::Resume:
-          break;
-        case Served::Detached:
-          drop_client(vm);
-          resume = Action::Continue;
-          break;
-        case Served::Disconnected:
-          drop_client(vm);
-          if (wait) continue;  // stays stopped for the next client
-          resume = Action::Continue;
-          break;
-        case Served::Killed:
-          killed_ = true;
-          drop_client(vm);
-          return VmExit::Stopped;
-        case Served::Timeout:
-          report_exit(vm, VmExit::Timeout);
-          drop_client(vm);
-          return VmExit::Timeout;
-        case Served::UserStop:
-          report_exit(vm, VmExit::Stopped);
-          drop_client(vm);
-          return VmExit::Stopped;
-      }
-      stopped = false;
+    VmExit end;
+    if (!serve_stopped(vm, limits, end)) {
+      finished_ = true;
+      return end;
     }
     Vm::Limits l = limits;
     if (has_deadline_) {
       l.timeout_seconds = deadline_ - now_seconds();
-      if (l.timeout_seconds <= 0) {
-        report_exit(vm, VmExit::Timeout);
-        drop_client(vm);
-        return VmExit::Timeout;
-      }
+      if (l.timeout_seconds <= 0) return finish(vm, VmExit::Timeout);
     }
-    interrupted_ = fresh_client_ = false;
-    user_stop_ = false;
+    interrupted_ = fresh_client_ = user_stop_ = false;
     l.should_stop = [this, &limits] {
       if (limits.should_stop && limits.should_stop()) {
         user_stop_ = true;
@@ -644,14 +681,20 @@ VmExit GdbStub::run(Vm& vm, const Vm::Limits& limits, bool wait) {
       }
       return poll_while_running();
     };
-    const bool stepping = resume == Action::Step && client_fd_ >= 0;
+    const bool stepping = resume_ == Action::Step && client_fd_ >= 0;
     if (stepping) {
       const uint64_t one_more = vm.instructions() + 1;
       l.max_insns = limits.max_insns ? std::min(limits.max_insns, one_more) : one_more;
     }
     // Going on from a breakpoint: its instruction runs first.
     c.break_skip = c.breakpoint_at(c.s.pc) ? c.s.pc : ~0ull;
-    const VmExit r = vm.run(l);
+    VmExit r = vm.run(l);
+    if (r == VmExit::Running) {
+      if (!slice) continue;
+      // The machine's turn for the other VMs; a Ctrl-C first?
+      if (!poll_while_running()) return VmExit::Running;
+      r = VmExit::Stopped;
+    }
     switch (r) {
       case VmExit::Breakpoint:
         if (client_fd_ < 0) {
@@ -659,35 +702,59 @@ VmExit GdbStub::run(Vm& vm, const Vm::Limits& limits, bool wait) {
           continue;
         }
         report_stop(kSigTrap, true);
-        stopped = true;
+        stopped_ = true;
         continue;
       case VmExit::InsnLimit:
         if (stepping && !(limits.max_insns && vm.instructions() >= limits.max_insns)) {
           report_stop(kSigTrap, false);
-          stopped = true;
+          stopped_ = true;
           continue;
         }
         break;
       case VmExit::Stopped:
         if (user_stop_) break;
-        if (fresh_client_) {
-          // A new client: it starts with '?' (an unasked stop reply would
-          // be taken for the answer to its first packet).
-          stop_reply_ = "T" + hex2(kSigInt) + "thread:1;";
-        } else {
-          report_stop(kSigInt, false);
-        }
-        stopped = true;
-        continue;
-      case VmExit::Running:
+        stopped_by_interrupt();
         continue;
       default:
         break;
     }
-    report_exit(vm, r);
-    drop_client(vm);
-    return r;
+    return finish(vm, r);
   }
+}
+
+VmExit GdbStub::run(Vm& vm, const Vm::Limits& limits, bool wait) {
+  begin(vm, limits.timeout_seconds, wait);
+  busy_ = true;
+  const VmExit r = drive(vm, limits, false);
+  busy_ = false;
+  return r;
+}
+
+VmExit GdbStub::run_slice(Vm& vm, const Vm::Limits& limits, bool wait, double timeout_seconds) {
+  if (!started_ || vm_ != &vm) begin(vm, timeout_seconds, wait);
+  busy_ = true;
+  const VmExit r = drive(vm, limits, true);
+  busy_ = false;
+  return r;
+}
+
+bool GdbStub::poll(const std::function<bool()>& user_stop) {
+  if (!started_ || finished_ || busy_ || !vm_) return false;
+  busy_ = true;
+  interrupted_ = fresh_client_ = false;
+  bool end_machine = false;
+  if (poll_while_running()) {
+    stopped_by_interrupt();
+    Vm::Limits lim;
+    lim.should_stop = user_stop;
+    VmExit end;
+    if (!serve_stopped(*vm_, lim, end)) {
+      finished_ = true;
+      end_machine = true;
+    }
+  }
+  busy_ = false;
+  return end_machine;
 }
 
 }  // namespace disco::debug

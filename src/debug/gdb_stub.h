@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,17 @@ class GdbStub {
   VmExit run(Vm& vm, const Vm::Limits& limits, bool wait);
   bool killed() const { return killed_; }
 
+  // Several VMs on one thread (Machine): the debugged VM's slices go
+  // through run_slice() (Machine::RunLimits::run_vm), which returns
+  // Running at the end of a slice, and poll() is called between slices
+  // (from the machine's should_stop) so that Ctrl-C or a client attaching
+  // is noticed while that VM idles. While gdb has the VM stopped, the
+  // whole machine waits (all-stop). The first run_slice() takes `wait` and
+  // the timeout (the whole session's). poll() returns true when the
+  // machine must stop (gdb killed it, `user_stop`, the timeout).
+  VmExit run_slice(Vm& vm, const Vm::Limits& limits, bool wait, double timeout_seconds);
+  bool poll(const std::function<bool()>& user_stop);
+
   // What a packet asks of the run loop (handle()).
   enum class Action { None, Continue, Step, Detach, Kill };
   // One packet's payload in, the reply payload out (empty: "not
@@ -88,6 +100,13 @@ class GdbStub {
 
  private:
   enum class Served { Resume, Detached, Disconnected, Killed, Timeout, UserStop };
+  void begin(Vm& vm, double timeout_seconds, bool wait);
+  VmExit drive(Vm& vm, const Vm::Limits& limits, bool slice);
+  // While stopped_: serves the client until it resumes the guest; false
+  // when the run must end instead (`end` says how).
+  bool serve_stopped(Vm& vm, const Vm::Limits& limits, VmExit& end);
+  void stopped_by_interrupt();
+  VmExit finish(Vm& vm, VmExit why);
   Served serve(Vm& vm, const Vm::Limits& lim, Action& resume);
   bool wait_for_client(const Vm::Limits& lim, bool& timed_out);
   bool accept_client();
@@ -111,6 +130,11 @@ class GdbStub {
   bool client_swbreak_ = false;
   std::string stop_reply_ = "S05";
   Vm* vm_ = nullptr;          // the VM run() drives
+  bool started_ = false, finished_ = false;
+  bool busy_ = false;         // in run(), run_slice() or poll(): poll() does nothing
+  bool wait_ = false;         // --gdb-wait: a stopped guest waits for a client
+  bool stopped_ = false;      // gdb has the guest stopped
+  Action resume_ = Action::Continue;
   bool interrupted_ = false;  // Ctrl-C or a new client while running
   bool fresh_client_ = false;  // attached while the guest ran: it asks '?' itself
   bool user_stop_ = false;

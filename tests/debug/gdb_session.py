@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The gdb stub from the outside (docs/gdb.md).
 
-usage: gdb_session.py DISCO_EXE GDBTARGET_ELF [--engine interp|jit] [--raw]
+usage: gdb_session.py DISCO_EXE GDBTARGET_ELF [--engine interp|jit] [--raw] [--machine]
 
 Default: gdb-multiarch in batch mode against `disco run --gdb tcp::0
 --gdb-wait` on the gdbtarget guest (tests/guest/gdbtarget.c): a breakpoint
@@ -17,6 +17,9 @@ memory access (unmapped addresses fail cleanly), single steps, Ctrl-C of
 a spinning guest, detach (the guest runs on), attaching to a running
 guest, a second client refused, an abrupt disconnect and a reconnect;
 then the guest runs to completion and disco exits 0. Also `k` (kill).
+
+--machine: the same with two VMs on one machine (--vms 2), gdb on vm1
+(--gdb-vm vm1); vm0 runs on its own, and the exit status is vm1's.
 """
 import os
 import re
@@ -25,6 +28,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -90,9 +94,14 @@ class Elf:
 class Disco:
     """`disco run --gdb tcp::0 --gdb-wait ...` with its port and output."""
 
+    machine = False  # --machine: two VMs, gdb on vm1
+
     def __init__(self, exe, elf, engine, extra=()):
         cmd = [exe, "run", "--kernel", elf, "--engine", engine, "--deterministic",
                "--gdb", "tcp::0", "--gdb-wait", "--timeout", str(DEADLINE)] + list(extra)
+        if Disco.machine:
+            self.consoles = tempfile.TemporaryDirectory(prefix="disco-gdb-")
+            cmd += ["--vms", "2", "--gdb-vm", "vm1", "--console-dir", self.consoles.name]
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
         self.err_lines = []
@@ -219,7 +228,7 @@ def gdb_session(exe, elf_path, engine):
     if "gdbtarget: sum 1065" not in disco.stdout():
         fail("the guest did not see gdb's write to counter", *both)
     print(f"PASS: gdb session on {engine}: breakpoint at bump {bump:#x}, counter at {counter:#x}, "
-          "registers, memory, stepi, memory write, exit status 3")
+          "registers, memory, stepi, memory write, exit status 3" + (" (vm1 of two)" if Disco.machine else ""))
 
 
 # --- the protocol by hand ---------------------------------------------------
@@ -390,7 +399,8 @@ def raw_session(exe, elf_path, engine):
         disco.wait()
         fail(f"{type(ex).__name__}: {ex}", *out())
     rc = disco.wait()
-    if rc != 0 or "PASS" not in disco.stdout():
+    done = "[vm1] PASS" if Disco.machine else "PASS"
+    if rc != 0 or done not in disco.stdout():
         fail(f"the guest did not complete after the session (status {rc})", *out())
 
     # 6. Kill from the client: disco exits at once.
@@ -405,9 +415,9 @@ def raw_session(exe, elf_path, engine):
         disco.wait()
         fail(f"kill: {type(ex).__name__}: {ex}", *out())
     rc = disco.wait(20)
-    if rc != 0 or "killed from gdb" not in disco.stderr() or "PASS" in disco.stdout():
+    if rc != 0 or "killed from gdb" not in disco.stderr() or done in disco.stdout():
         fail(f"k did not end disco cleanly (status {rc})", *out())
-    print(f"PASS: raw protocol session on {engine}")
+    print(f"PASS: raw protocol session on {engine}" + (" (vm1 of two)" if Disco.machine else ""))
 
 
 def main():
@@ -417,6 +427,7 @@ def main():
         sys.exit(2)
     exe, elf = args[0], args[1]
     engine = args[args.index("--engine") + 1] if "--engine" in args else "interp"
+    Disco.machine = "--machine" in args
     if "--raw" in args:
         raw_session(exe, elf, engine)
     else:

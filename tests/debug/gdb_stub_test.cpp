@@ -66,10 +66,14 @@ TEST_P(Engines, StopsExactlyAtABreakpointInTheMiddleOfABlock) {
   ASSERT_EQ(t0, 100u);
 
   const uint64_t dropped = vm.jit() ? vm.jit()->stats().invalidations : 0;
-  if (vm.jit()) EXPECT_GE(vm.jit()->stats().guest_insns_in_blocks, 400u);
+  if (vm.jit()) {
+    EXPECT_GE(vm.jit()->stats().guest_insns_in_blocks, 400u);
+  }
   ASSERT_TRUE(c.add_breakpoint(kCode + 8));
   EXPECT_FALSE(c.add_breakpoint(kCode + 8));
-  if (vm.jit()) EXPECT_GT(vm.jit()->stats().invalidations, dropped);  // the loop's block went
+  if (vm.jit()) {
+    EXPECT_GT(vm.jit()->stats().invalidations, dropped);  // the loop's block went
+  }
   ASSERT_EQ(run_insns(vm, 1000), VmExit::Breakpoint);
   EXPECT_EQ(c.s.pc, kCode + 8);
   EXPECT_EQ(c.s.gpr[T0], t0 + 1);
@@ -95,7 +99,9 @@ TEST_P(Engines, StopsExactlyAtABreakpointInTheMiddleOfABlock) {
   ASSERT_EQ(run_insns(vm, 500), VmExit::InsnLimit);
   EXPECT_EQ(vm.instructions(), before + 500);
   EXPECT_EQ(c.s.gpr[T0], t0 + 2 + 100);
-  if (vm.jit()) EXPECT_GE(vm.jit()->stats().guest_insns_in_blocks, 800u);  // blocks again
+  if (vm.jit()) {
+    EXPECT_GE(vm.jit()->stats().guest_insns_in_blocks, 800u);  // blocks again
+  }
 }
 
 TEST_P(Engines, BreakpointInADelaySlot) {
