@@ -12,6 +12,7 @@
 
 #include "cli/console.h"
 #include "cli/run_machine.h"
+#include "debug/gdb_stub.h"
 #include "debug/lockstep.h"
 #include "frontend/disasm.h"
 #include "jit/jit.h"
@@ -48,6 +49,12 @@ const char kUsage[] =
     "                         at the first difference (implies --deterministic)\n"
     "  --stats                print instruction count and speed on exit\n"
     "  --trace-exceptions N   print the first N exceptions (code, EPC, BadVAddr)\n"
+    "  --gdb tcp::PORT        serve gdb's remote protocol on PORT (127.0.0.1; 0: any\n"
+    "                         free port, printed on stderr); see docs/gdb.md\n"
+    "  --gdb-wait             stop before the first instruction until gdb attaches\n"
+    "                         (alone: --gdb tcp::1234)\n"
+    "  --gdb-vm NAME          with several VMs: the one --gdb debugs (the machine\n"
+    "                         pauses while gdb has it stopped)\n"
     "\n"
     "\n"
     "several VMs on one modelled NUMA machine (see docs/machine-config.md):\n"
@@ -145,7 +152,15 @@ void print_exception(disco::Cpu& c, uint32_t code, void* ctx) {
   dump_code(*t->vm, epc);
 }
 
+// --gdb, --gdb-wait, --gdb-vm (the stub is src/debug/gdb_stub.h).
+struct GdbCli {
+  std::string listen;  // "" = no stub
+  bool wait = false;
+  std::string vm;      // --gdb-vm: which VM of a machine
+};
+
 int cmd_run(int argc, char** argv) {
+  GdbCli gdb;
   disco::VmConfig cfg;
   cfg.mem_bytes = 512ull << 20;
   disco::BootSpec boot;
@@ -223,6 +238,11 @@ int cmd_run(int argc, char** argv) {
       stats = true;
       stats_mode = has_val ? val : "text";
       if (stats_mode != "text" && stats_mode != "json") return usage_error("--stats must be --stats, --stats=text or --stats=json");
+    } else if (a == "--gdb" || a == "--gdb-vm") {
+      if (!need(a == "--gdb" ? gdb.listen : gdb.vm) || (a == "--gdb" ? gdb.listen : gdb.vm).empty())
+        return usage_error(a == "--gdb" ? "--gdb needs tcp::PORT" : "--gdb-vm needs a VM name");
+    } else if (a == "--gdb-wait") {
+      gdb.wait = true;
     } else if (a == "--config") {
       if (!need(mopt.config)) return usage_error("--config needs a file");
       machine_mode = true;
@@ -268,6 +288,13 @@ int cmd_run(int argc, char** argv) {
     }
   }
   if (engine == "jit") cfg.engine = disco::VmConfig::Engine::Jit;
+  if (gdb.wait && gdb.listen.empty()) gdb.listen = "tcp::1234";
+  if (!gdb.vm.empty() && gdb.listen.empty()) return usage_error("--gdb-vm needs --gdb");
+  if (!gdb.vm.empty() && !machine_mode) return usage_error("--gdb-vm names a VM of a machine (--vms, --config)");
+  if (lockstep && !gdb.listen.empty()) return usage_error("--gdb and --lockstep cannot be combined");
+  mopt.gdb_listen = gdb.listen;
+  mopt.gdb_vm = gdb.vm;
+  mopt.gdb_wait = gdb.wait;
   if (machine_mode) {
     if (lockstep || reboot != "exit" || max_insns || trace_exceptions)
       return usage_error("--lockstep, --reboot, --max-insns and --trace-exceptions work with one VM only");
@@ -312,6 +339,15 @@ int cmd_run(int argc, char** argv) {
     return 2;
   }
   cfg.console_out = [&](uint8_t ch) { console->output(ch); };
+  std::unique_ptr<disco::debug::GdbStub> gdb_stub;
+  if (!gdb.listen.empty()) {
+    gdb_stub = std::make_unique<disco::debug::GdbStub>();
+    std::string err;
+    if (!gdb_stub->listen(gdb.listen, err)) {
+      std::fprintf(stderr, "disco: %s\n", err.c_str());
+      return 2;
+    }
+  }
 
   for (;;) {
     std::unique_ptr<disco::Vm> vm;
@@ -358,7 +394,7 @@ int cmd_run(int argc, char** argv) {
       lim.wait_input = [&](uint64_t ns) { return console->wait_input(ns); };
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const disco::VmExit why = vm->run(lim);
+    const disco::VmExit why = gdb_stub ? gdb_stub->run(*vm, lim, gdb.wait) : vm->run(lim);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fflush(stdout);
     if (stats) {
@@ -385,6 +421,7 @@ int cmd_run(int argc, char** argv) {
         return 0;
       case disco::VmExit::Stopped:
         if (console->quit_requested()) std::fprintf(stderr, "\ndisco: quit\n");
+        if (gdb_stub && gdb_stub->killed()) std::fprintf(stderr, "\ndisco: killed from gdb\n");
         return 0;
       case disco::VmExit::Diverged:
         std::fprintf(stderr, "\ndisco: %s", checker ? checker->report().c_str() : "stopped by an observer\n");

@@ -11,6 +11,7 @@
 
 #include "cli/console.h"
 #include "cli/console_mux.h"
+#include "debug/gdb_stub.h"
 #include "monitor/machine.h"
 
 namespace disco {
@@ -155,6 +156,25 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     if (!machine->add_vm(c, b, err)) return fail(err);
   }
 
+  // --gdb: one VM of the machine under the debugger (docs/gdb.md).
+  std::unique_ptr<debug::GdbStub> gdb;
+  size_t gdb_index = 0;
+  if (!opt.gdb_listen.empty()) {
+    if (opt.gdb_vm.empty() && machine->size() > 1) {
+      std::string list;
+      for (size_t i = 0; i < machine->size(); ++i) list += (i ? ", " : "") + machine->name(i);
+      return fail("--gdb with several VMs needs --gdb-vm NAME (" + list + ")");
+    }
+    if (!opt.gdb_vm.empty()) {
+      gdb_index = machine->size();
+      for (size_t i = 0; i < machine->size(); ++i)
+        if (machine->name(i) == opt.gdb_vm) gdb_index = i;
+      if (gdb_index == machine->size()) return fail("--gdb-vm: no VM named '" + opt.gdb_vm + "'");
+    }
+    gdb = std::make_unique<debug::GdbStub>();
+    if (!gdb->listen(opt.gdb_listen, err)) return fail(err);
+  }
+
   auto emit_stats = [&](bool at_exit) {
     if (!opt.stats_file.empty() && !write_text_file(opt.stats_file, machine->stats_json() + "\n"))
       std::fprintf(stderr, "disco: --stats-file: cannot write %s\n", opt.stats_file.c_str());
@@ -192,6 +212,15 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
         for (char ch : in) v.console_input(static_cast<uint8_t>(ch));
     };
     lim.wait_input = [&](uint64_t ns) { return term->wait_input(ns); };
+  }
+  if (gdb) {
+    // The debugged VM's slices go through the stub; between slices it
+    // looks at the socket (Ctrl-C, a client attaching while the VM idles).
+    auto user_stop = lim.should_stop;
+    lim.run_vm = [&](size_t i, Vm& v, const Vm::Limits& l) {
+      return i == gdb_index ? gdb->run_slice(v, l, opt.gdb_wait, opt.timeout) : v.run(l);
+    };
+    lim.should_stop = [&gdb, user_stop] { return user_stop() || gdb->poll(user_stop); };
   }
   lim.on_exit = [&](size_t i, VmExit why) {
     Vm& v = machine->vm(i);
@@ -241,6 +270,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
       return 124;
     case Machine::End::Stopped:
       if (term->quit_requested()) std::fprintf(stderr, "disco: quit\n");
+      if (gdb && gdb->killed()) std::fprintf(stderr, "disco: killed from gdb\n");
       return status;
     case Machine::End::AllStopped:
       break;

@@ -34,6 +34,9 @@ struct MachineRunOptions {
   std::string kernel, initrd, append;
   uint64_t mem_bytes = 512ull << 20;
   VmConfig vm;                 // engine, time, FPU, byte order
+  // --gdb: serve gdb for the VM named gdb_vm (may be empty with one VM).
+  std::string gdb_listen, gdb_vm;
+  bool gdb_wait = false;
 };
 
 // Returns the process exit status. `default_image` builds/finds the default

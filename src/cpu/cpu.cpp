@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/mmu.h"
@@ -162,6 +163,34 @@ void Cpu::code_written(uint64_t ppage) {
     if (f.page == it->second.get()) f.tag = 0;
   code_graveyard.push_back(std::move(it->second));
   code_pages.erase(it);
+}
+
+bool Cpu::breakpoint_at(uint64_t pc) const {
+  // Usually one or a handful: a linear scan beats a binary search.
+  for (uint64_t b : breakpoints)
+    if (b == pc) return true;
+  return false;
+}
+
+bool Cpu::add_breakpoint(uint64_t vaddr) {
+  auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), vaddr);
+  if (it != breakpoints.end() && *it == vaddr) return false;
+  breakpoints.insert(it, vaddr);
+  if (breakpoint_hook) breakpoint_hook(breakpoint_hook_ctx, vaddr);
+  return true;
+}
+
+bool Cpu::remove_breakpoint(uint64_t vaddr) {
+  auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), vaddr);
+  if (it == breakpoints.end() || *it != vaddr) return false;
+  breakpoints.erase(it);
+  if (breakpoint_hook) breakpoint_hook(breakpoint_hook_ctx, vaddr);
+  return true;
+}
+
+void Cpu::clear_breakpoints() {
+  while (!breakpoints.empty()) remove_breakpoint(breakpoints.back());
+  break_skip = ~0ull;
 }
 
 }  // namespace disco

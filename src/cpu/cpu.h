@@ -155,6 +155,25 @@ class Cpu {
   void (*code_write_hook)(void* ctx, uint64_t ppage) = nullptr;
   void* code_write_hook_ctx = nullptr;
 
+  // Debugger breakpoints: virtual addresses, sorted. While there are any,
+  // the engines run a checking loop (interp::run, Jit::run) that stops
+  // with StopReason::Breakpoint before executing an instruction at one;
+  // with none, the fast loops run unchanged. The JIT never translates a
+  // breakpoint address into a block (blocks end before one). Change them
+  // only between runs, through add_breakpoint/remove_breakpoint.
+  std::vector<uint64_t> breakpoints;
+  bool breakpoint_at(uint64_t pc) const;
+  bool add_breakpoint(uint64_t vaddr);     // false if it was there already
+  bool remove_breakpoint(uint64_t vaddr);  // false if it was not there
+  void clear_breakpoints();
+  // The debugger resumes from a breakpoint: the first instruction, if it is
+  // at this address, runs without stopping (~0: none). Reset by the loops.
+  uint64_t break_skip = ~0ull;
+  // Called after a breakpoint at `vaddr` was added or removed (the JIT drops
+  // its blocks of that virtual page); null when no JIT is attached.
+  void (*breakpoint_hook)(void* ctx, uint64_t vaddr) = nullptr;
+  void* breakpoint_hook_ctx = nullptr;
+
   // Scratch owned by the attached engine, inside the processor so that
   // generated code reaches it from the same base register as the state
   // (the JIT keeps its run window and chain slot here: jit/cpu_area.h).

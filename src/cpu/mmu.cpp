@@ -95,6 +95,11 @@ bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise) 
   return true;
 }
 
+bool debug_translate(const Cpu& c, uint64_t vaddr, uint64_t& paddr) {
+  // translate() changes nothing when it does not raise.
+  return translate(const_cast<Cpu&>(c), vaddr, Access::Load, paddr, false);
+}
+
 void flush_soft_tlb(Cpu& c) {
   for (auto& e : c.stlb_load) e.tag = 0;
   for (auto& e : c.stlb_store) e.tag = 0;

@@ -17,6 +17,12 @@ namespace disco::mem {
 // failure delivers the guest exception (AdE, TLB refill/invalid/modified).
 bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise = true);
 
+// The debugger's view: `vaddr` translated as the guest would load from it
+// now (segments for the current mode, the guest TLB with the current ASID),
+// with no side effect at all: no exception, no soft-TLB refill. False when
+// the address is unmapped or not accessible in this mode.
+bool debug_translate(const Cpu& c, uint64_t vaddr, uint64_t& paddr);
+
 bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out);
 bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value);
 

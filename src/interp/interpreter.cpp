@@ -123,8 +123,28 @@ static inline void execute(Cpu& c) {
 
 void execute_one(Cpu& c) { execute(c); }
 
+// The run loop while debugger breakpoints are set: s.pc is checked before
+// every instruction (after interrupts are delivered, so a breakpoint on an
+// exception vector stops too).
+static StopReason run_checking(Cpu& c, uint64_t limit) {
+  uint64_t stop_at = 0;
+  StopReason why;
+  for (;;) {
+    if (c.events != 0 || c.s.cycles >= stop_at) {
+      if (!service_events(c, limit, stop_at, why)) return why;
+    }
+    if (c.breakpoint_at(c.s.pc) && c.s.pc != c.break_skip) {
+      c.break_skip = ~0ull;
+      return StopReason::Breakpoint;
+    }
+    c.break_skip = ~0ull;
+    execute(c);
+  }
+}
+
 StopReason run(Cpu& c, uint64_t limit) {
   c.code_graveyard.clear();  // no handler is running now
+  if (__builtin_expect(!c.breakpoints.empty(), 0)) return run_checking(c, limit);
   uint64_t stop_at = 0;      // forces the slow path first
   StopReason why;
   for (;;) {

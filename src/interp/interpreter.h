@@ -12,13 +12,15 @@ enum class StopReason {
   Budget,  // reached the cycle limit
   Wait,    // WAIT with no interrupt to take: the caller advances time
   Stop,    // EV_STOP was raised (power-off, host request)
+  Breakpoint,  // s.pc is at a debugger breakpoint (Cpu::breakpoints); not executed
 };
 
 namespace interp {
 
 // Installs the interpreter's lazy decoder into a CPU's code cache.
 void attach(Cpu& c);
-// Runs until s.cycles reaches `cycle_limit`, a WAIT idles, or EV_STOP.
+// Runs until s.cycles reaches `cycle_limit`, a WAIT idles, EV_STOP, or
+// (only while Cpu::breakpoints is not empty) s.pc reaches a breakpoint.
 StopReason run(Cpu& c, uint64_t cycle_limit);
 // Executes exactly one instruction (or takes one exception/interrupt).
 StopReason step(Cpu& c);

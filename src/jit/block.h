@@ -36,7 +36,8 @@ struct BlockIR {
 // Builds the block starting at c.s.pc from the current fetch page (the
 // caller made it current with interp::fetch). An empty block means "let
 // the interpreter run this instruction" (a branch whose delay slot is on
-// the next page).
+// the next page, or an instruction at a debugger breakpoint). A block never
+// holds a breakpoint address (Cpu::breakpoints): it ends before one.
 BlockIR form_block(const Cpu& c);
 
 // Which instruction classes the backend may inline (--jit-disable).

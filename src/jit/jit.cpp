@@ -16,6 +16,8 @@ Jit::Jit(Cpu& c, JitClasses classes)
   init_area(c_);
   c_.code_write_hook = &Jit::on_code_written;
   c_.code_write_hook_ctx = this;
+  c_.breakpoint_hook = &Jit::on_breakpoint;
+  c_.breakpoint_hook_ctx = this;
   if (std::getenv("DISCO_JIT_PERF_MAP")) {
     // For `perf report`: symbols for generated code (perf's /tmp/perf-PID.map).
     const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
@@ -27,6 +29,8 @@ Jit::~Jit() {
   if (perf_map_) std::fclose(perf_map_);
   c_.code_write_hook = nullptr;
   c_.code_write_hook_ctx = nullptr;
+  c_.breakpoint_hook = nullptr;
+  c_.breakpoint_hook_ctx = nullptr;
   if (!backend_) return;
   for (auto& [k, b] : blocks_) backend_->release(b->code.fn);
   for (auto& b : retired_) backend_->release(b->code.fn);
@@ -65,6 +69,32 @@ int run_fallback(Cpu& c, const FallbackSite& f) {
 }
 
 void Jit::on_code_written(void* self, uint64_t ppage) { static_cast<Jit*>(self)->invalidate_page(ppage); }
+
+void Jit::on_breakpoint(void* self, uint64_t vaddr) { static_cast<Jit*>(self)->invalidate_vpage(vaddr & ~kPageMask); }
+
+// Drops every block whose code comes from virtual page `vpage` (a block
+// stays within one page), whatever physical page it was translated from.
+void Jit::invalidate_vpage(uint64_t vpage) {
+  std::vector<Key> doomed;
+  for (const auto& [key, b] : blocks_)
+    if ((key.vpc & ~kPageMask) == vpage) doomed.push_back(key);
+  for (const Key& key : doomed) {
+    auto b = blocks_.find(key);
+    const size_t idx = jump_cache_index(key.vpc);
+    for (size_t k : {idx, idx ^ 1})
+      if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
+    auto pb = page_blocks_.find(b->second->ppage);
+    if (pb != page_blocks_.end()) {
+      auto& keys = pb->second;
+      keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+      if (keys.empty()) page_blocks_.erase(pb);
+    }
+    retire(std::move(b->second));
+    blocks_.erase(b);
+    stats_.invalidations++;
+  }
+  pending_link_ = nullptr;
+}
 
 // Detaches a block from the chain graph: exits linked to it go back to the
 // dispatcher, and its own exits are unlinked (it may still be running).
@@ -207,6 +237,16 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     retired_.clear();
   }
   if (blocks_.empty() && stats_.code_bytes == 0) backend_->reset();  // nothing alive: reuse the code memory
+  if (__builtin_expect(!c_.breakpoints.empty(), 0)) return dispatch<true>(limit, max_steps);
+  return dispatch<false>(limit, max_steps);
+}
+
+// The dispatcher loop. kBreakpoints: debugger breakpoints are set, s.pc is
+// checked before every block or interpreter step (blocks never hold one,
+// and nothing chains into a breakpoint address because no block starts
+// there: see form_block and on_breakpoint).
+template <bool kBreakpoints>
+StopReason Jit::dispatch(uint64_t limit, uint64_t max_steps) {
   uint64_t stop_at = 0;
   StopReason why;
   ChainSlot*& pending_link = pending_link_;
@@ -216,6 +256,22 @@ StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
     if (!max_steps) return StopReason::Budget;
     if (__builtin_expect(c_.events != 0 || c_.s.cycles >= stop_at, 0)) {
       if (!interp::service_events(c_, limit, stop_at, why)) return why;
+    }
+    if constexpr (kBreakpoints) {
+      if (c_.breakpoint_at(c_.s.pc)) {
+        if (c_.s.pc != c_.break_skip) {
+          c_.break_skip = ~0ull;
+          pending_link = nullptr;
+          return StopReason::Breakpoint;
+        }
+        // Resuming from it: the instruction runs in the interpreter.
+        c_.break_skip = ~0ull;
+        interp::execute_one(c_);
+        stats_.interp_steps++;
+        pending_link = nullptr;
+        continue;
+      }
+      c_.break_skip = ~0ull;
     }
     // A pending delay slot (left by an interpreter step or a handler) runs
     // in the interpreter; so does anything that would overrun the budget.

@@ -81,7 +81,11 @@ class Jit {
   JumpCacheEntry* probe(const Key& key);
   Block* lookup_slow(const Key& key, JumpCacheEntry& e);
   void invalidate_page(uint64_t ppage);
+  void invalidate_vpage(uint64_t vpage);
   static void on_code_written(void* self, uint64_t ppage);
+  static void on_breakpoint(void* self, uint64_t vaddr);
+  template <bool kBreakpoints>
+  StopReason dispatch(uint64_t limit, uint64_t max_steps);
   uint64_t mode_bits() const;
 
   Cpu& c_;

@@ -33,7 +33,11 @@ BlockIR form_block(const Cpu& c) {
   unsigned idx = static_cast<unsigned>((c.s.pc & kPageMask) >> 2);
   uint64_t pc = c.s.pc;
   std::bitset<kInsnsPerPage> seen;
+  // Debugger breakpoints: the block ends before one, so that the
+  // dispatcher, which checks s.pc between blocks, stops exactly there.
+  const bool bps = !c.breakpoints.empty();
   while (idx < kInsnsPerPage && b.insns.size() < kMaxBlockInsns) {
+    if (bps && c.breakpoint_at(pc)) return b;  // first instruction: empty, the interpreter runs it
     const uint32_t raw = c.fetch_page->insn[idx].raw;
     const Op op = decode(raw);
     const uint32_t flags = info(op).flags;
@@ -41,6 +45,7 @@ BlockIR form_block(const Cpu& c) {
     if (flags & F_DELAY) {
       // The branch and its delay slot go together, on this page.
       if (idx + 1 >= kInsnsPerPage) break;
+      if (bps && c.breakpoint_at(pc + 4)) return b;  // a breakpoint in the slot: end before the branch
       b.insns.push_back({pc, raw, op, flags, false});
       const uint32_t slot_raw = c.fetch_page->insn[idx + 1].raw;
       const Op slot_op = decode(slot_raw);
@@ -49,6 +54,7 @@ BlockIR form_block(const Cpu& c) {
       seen[idx + 1] = true;
       uint64_t target;
       if (!follow_target(b, pc, raw, op, slot_flags, seen, target)) return b;
+      if (bps && c.breakpoint_at(target)) return b;  // not followed: the block exits to it
       b.insns[b.insns.size() - 2].followed = true;
       pc = target;
       idx = static_cast<unsigned>((target & kPageMask) >> 2);

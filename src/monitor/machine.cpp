@@ -64,6 +64,7 @@ const char* vm_exit_name(VmExit e) {
     case VmExit::Stopped: return "stopped";
     case VmExit::Diverged: return "diverged";
     case VmExit::OutOfMemory: return "out-of-memory";
+    case VmExit::Breakpoint: return "breakpoint";
   }
   return "?";
 }
@@ -140,7 +141,7 @@ Machine::End Machine::run(const RunLimits& lim) {
       l.yield_when_idle = true;
       l.should_stop = lim.should_stop;
       if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
-      const VmExit r = v.run(l);
+      const VmExit r = lim.run_vm ? lim.run_vm(i, v, l) : v.run(l);
       ran = true;
       if (r == VmExit::Stopped) return End::Stopped;
       if (r != VmExit::Running) {

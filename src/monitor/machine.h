@@ -36,6 +36,9 @@ class Machine {
     std::function<void(size_t, Vm&)> poll_input;  // feeds console input
     std::function<bool(uint64_t ns)> wait_input;  // sleeps until input or ns
     std::function<void(size_t, VmExit)> on_exit;  // a VM stopped
+    // Runs VM i's slice instead of Vm::run (null: Vm::run), e.g. under a
+    // debugger (debug::GdbStub::run_slice).
+    std::function<VmExit(size_t, Vm&, const Vm::Limits&)> run_vm;
     uint64_t slice_cycles = 2'000'000;
   };
   enum class End { AllStopped, Stopped, Timeout };

@@ -243,6 +243,7 @@ VmExit Vm::run(const Limits& lim) {
       why = jit_ ? jit_->run(limit) : interp::run(c, limit);
     }
     if (pending_exit_ != VmExit::Running) return pending_exit_;
+    if (why == StopReason::Breakpoint) return VmExit::Breakpoint;
     if (lim.poll_input) lim.poll_input(*this);
     c.update_timer();
     if (why == StopReason::Wait && !(c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM)) {

@@ -72,8 +72,10 @@ struct VmPlacement {
 };
 
 // Running: a time slice ended (Limits::slice_cycles) or the VM is idle
-// (Limits::yield_when_idle); run() may be called again.
-enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Diverged, OutOfMemory };
+// (Limits::yield_when_idle); run() may be called again. Breakpoint: the pc
+// reached a debugger breakpoint (Cpu::breakpoints), not executed yet; run()
+// may be called again (see Cpu::break_skip to go on from it).
+enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopped, Diverged, OutOfMemory, Breakpoint };
 
 class Vm : public PhysBus {
  public:
