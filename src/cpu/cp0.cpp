@@ -46,6 +46,7 @@ uint64_t cp0_read(Cpu& c, unsigned regsel) {
       // With host time the timer is otherwise only sampled between chunks;
       // a guest polling Cause (Linux's c0_compare_int_usable) must see it.
       if (c.host_time) c.update_timer();
+      c.sync_irq_lines();  // device lines raised by other threads
       return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.cause)));
     case EPC: return cp.epc;
     case PRId: return cp.prid;

@@ -52,10 +52,11 @@ void Cpu::translation_changed() {
 }
 
 void Cpu::set_irq_line(unsigned line, bool level) {
-  const uint32_t bit = 1u << (Cause_IP_SHIFT + 2 + line);
-  if (level) s.cp0.cause |= bit;
-  else s.cp0.cause &= ~bit;
-  events |= EV_IRQ_CHECK;
+  if (line > 4) return;  // IP7 is the timer's
+  const uint32_t bit = 1u << line;
+  if (level) irq_lines.fetch_or(bit, std::memory_order_release);
+  else irq_lines.fetch_and(~bit, std::memory_order_release);
+  events.fetch_or(EV_IRQ_CHECK);
 }
 
 namespace {
@@ -107,6 +108,7 @@ void Cpu::schedule_timer() {
 }
 
 void Cpu::update_timer() {
+  sync_irq_lines();
   if (ticks() < next_timer_tick) return;
   s.cp0.cause |= Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq));
   next_timer_tick += 1ull << 32;  // next match after a full wrap

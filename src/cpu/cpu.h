@@ -3,6 +3,7 @@
 // pending-event word that lets instruction handlers stay branch-light.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -72,7 +73,10 @@ class Cpu {
   CpuState s;
   PhysBus* bus;
   CpuConfig cfg;
-  uint32_t events = 0;
+  // Why the run loop must look beyond the straight-line epilogue (CpuEvent).
+  // Atomic: other host threads raise bits (EV_IRQ_CHECK from a device line,
+  // EV_STOP); the owner clears only the bits it has handled.
+  std::atomic<uint32_t> events{0};
 
   // Current address-translation mode, (1 + KSU-mode | ERL << 2) << 4.
   uint64_t mode_key = 0;
@@ -97,8 +101,17 @@ class Cpu {
   std::vector<std::unique_ptr<DecodedPage>> code_graveyard;
   InsnHandler lazy_decoder = nullptr;  // installed by the engine
 
-  // Hardware interrupt lines 0..5 (Cause.IP2..IP7) driven by devices.
+  // Hardware interrupt lines 0..4 (Cause.IP2..IP6) driven by devices; IP7
+  // is the timer's. Any host thread may call it: the level goes into
+  // `irq_lines` and the owner folds it into Cause (sync_irq_lines) when it
+  // next services EV_IRQ_CHECK.
   void set_irq_line(unsigned line, bool level);
+  std::atomic<uint32_t> irq_lines{0};  // bit n = line n
+  // Owner only: Cause.IP2..IP6 = the device lines now.
+  void sync_irq_lines() {
+    constexpr uint32_t mask = 0x1fu << (cp0::Cause_IP_SHIFT + 2);
+    s.cp0.cause = (s.cp0.cause & ~mask) | ((irq_lines.load(std::memory_order_acquire) << (cp0::Cause_IP_SHIFT + 2)) & mask);
+  }
 
   // Called after anything that changes how addresses translate.
   void mode_changed();         // KSU/EXL/ERL changed: new mode key

@@ -82,6 +82,7 @@ bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why) 
   // An interrupt is never taken between a branch and its delay slot.
   if ((c.events & EV_IRQ_CHECK) && !c.s.branch_pending) {
     c.events &= ~EV_IRQ_CHECK;
+    c.sync_irq_lines();
     if (c.interrupt_pending()) deliver_interrupt(c);
   }
   c.events &= ~(EV_PC_SET | EV_CODE_WRITTEN);

@@ -41,11 +41,12 @@ uint64_t Jit::mode_bits() const { return c_.s.cp0.status & kModeStatusBits; }
 int resume_after_events(Cpu& c) {
   const uint32_t ev = c.events;
   if (ev & ~(EV_PC_SET | EV_IRQ_CHECK)) return 0;
+  if (ev & EV_IRQ_CHECK) c.sync_irq_lines();
   // service_events would update the timer; a timer moved before stop_at
   // (a Compare or Count write) needs a new stop_at.
   if (c.s.cycles >= c.next_timer_cycle || c.next_timer_cycle < area(c).stop_at) return 0;
   if ((ev & EV_IRQ_CHECK) && (c.s.branch_pending || c.interrupt_pending())) return 0;
-  c.events = 0;
+  c.events &= ~ev;  // bits another thread raised meanwhile stay
   return (ev & EV_PC_SET) ? 2 : 1;
 }
 

@@ -1156,7 +1156,7 @@ class Emitter {
       return true;
     }
     a_.or_(x::dword_ptr(x::rbx, o_.status), static_cast<int32_t>(cp0::Status_IE));
-    a_.or_(x::dword_ptr(x::rbx, o_.events), static_cast<int32_t>(EV_IRQ_CHECK));
+    a_.lock().or_(x::dword_ptr(x::rbx, o_.events), static_cast<int32_t>(EV_IRQ_CHECK));  // other threads write it too
     check_events(i);
     return true;
   }
