@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -234,7 +234,7 @@ TEST(CliMachine, BadMachineOptionsAreErrors) {
 // tree, and the command says where.
 TEST(CliMachine, DefaultConsoleDirIsPerRunAndNamed) {
   const std::string runtime = testing::TempDir() + "/xdg-runtime";
-  std::system(("mkdir -p " + runtime).c_str());
+  std::filesystem::create_directories(runtime);
   auto r = run("run --vms 2 --deterministic --console none --kernel " + std::string(HELLO_ELF) +
                " --timeout 30 < /dev/null", "XDG_RUNTIME_DIR=" + runtime);
   EXPECT_EQ(r.status, 0) << r.output;
