@@ -14,7 +14,7 @@ measure() {  # name, elf, extra args
   [ -f "$elf" ] || { echo "bench: $elf missing (cross compiler not installed?)" >&2; return; }
   local rates=() out insns
   for _ in $(seq "$runs"); do
-    out=$("$disco" run --kernel "$elf" --stats --timeout 300 "$@" 2>&1 >/dev/null)
+    out=$("$disco" run --engine interp --kernel "$elf" --stats --timeout 300 "$@" 2>&1 >/dev/null)
     rates+=("$(sed -n 's/.*= \([0-9.]*\) M instructions\/s.*/\1/p' <<<"$out")")
     insns=$(sed -n 's/^disco: \([0-9]*\) instructions.*/\1/p' <<<"$out")
   done

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential meson ninja-build pkg-config cmake
   libasmjit-dev liburing-dev libfdt-dev libgtest-dev libxxhash-dev libtomlplusplus-dev
+  libcli11-dev nlohmann-json3-dev
   gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross qemu-user python3 gdb-multiarch
 )
 

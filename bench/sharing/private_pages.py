@@ -2,9 +2,9 @@
 """Classify the private (unshared) machine pages of two VMs by what the
 Linux guest uses them for.  Debugging aid for bench/sharing (see README).
 
-Input: the directory written by a disco run with DISCO_DUMP_DIR=DIR, e.g.
+Input: the directory written by a disco run with --dump-pages DIR, e.g.
 
-  DISCO_DUMP_DIR=/tmp/d build/src/disco run --vms 2 --engine jit \\
+  build/src/disco run --vms 2 --engine jit --dump-pages /tmp/d \\
       --until "disco# " --console none --console-dir /tmp/d/con --settle
 
 which holds, per VM i, i.map ("paddr kind machine_page"; kind P private,

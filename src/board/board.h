@@ -21,6 +21,10 @@ constexpr uint32_t kCpuClockHz = 200'000'000;   // Count runs at half of it
 constexpr uint64_t kKaslrReserve = 48ull << 20;
 constexpr uint64_t kMinMem = 16ull << 20;
 constexpr uint64_t kMaxMem = 64ull << 30;
+// Guest RAM when nothing says otherwise (`disco run`, a [[vm]] table, VmSpec).
+constexpr uint64_t kDefaultMem = 512ull << 20;
+// The start of every kernel command line: the console is the board's UART.
+constexpr const char* kBaseCmdline = "console=ttyS0 earlycon";
 }  // namespace board
 
 }  // namespace disco

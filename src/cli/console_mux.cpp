@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace disco {
@@ -19,8 +20,9 @@ ConsoleMux::ConsoleMux(Console& term, const std::vector<std::string>& names, int
       throw std::runtime_error("--until: invalid regular expression '" + until + "'");
     }
   }
-  if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
-    throw std::runtime_error("--console-dir: cannot create " + dir + ": " + std::strerror(errno));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("--console-dir: cannot create " + dir + ": " + ec.message());
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw std::runtime_error("--console-dir: " + dir + " exists and is not a folder");

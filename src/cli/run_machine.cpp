@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <random>
 
 #include "cli/console.h"
 #include "cli/console_mux.h"
 #include "debug/gdb_stub.h"
+#include "cli/stats.h"
 #include "monitor/machine.h"
 
 namespace disco {
@@ -28,7 +28,7 @@ bool write_text_file(const std::string& path, const std::string& text) {
   return std::fclose(f) == 0 && ok;
 }
 
-// Debugging aid (DISCO_DUMP_DIR): each VM's mapped pages at their guest
+// --dump-pages DIR (a debugging aid): each VM's mapped pages at their guest
 // physical addresses in DIR/<i>.mem (sparse), and DIR/<i>.map with one line
 // "paddr kind machine_page" per mapped page, kind P(rivate), S(hared), Z(ero),
 // D (patched: a reference page plus a patch, written out rebuilt).
@@ -40,7 +40,7 @@ void dump_pages(Machine& m, const std::string& dir) {
     const int fd = ::open((base + ".mem").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     FILE* f = std::fopen((base + ".map").c_str(), "w");
     if (fd < 0 || !f) {
-      std::fprintf(stderr, "disco: DISCO_DUMP_DIR: cannot write %s\n", base.c_str());
+      std::fprintf(stderr, "disco: --dump-pages: cannot write %s\n", base.c_str());
       if (fd >= 0) ::close(fd);
       if (f) std::fclose(f);
       return;
@@ -51,7 +51,7 @@ void dump_pages(Machine& m, const std::string& dir) {
       const char kind = p == kPatchedPage ? 'D' : p == mm.zero_page() ? 'Z' : mm.refs(p) > 1 ? 'S' : 'P';
       std::fprintf(f, "%llx %c %u\n", static_cast<unsigned long long>(gm.paddr_of(g)), kind, p);
       if (kind != 'Z' && ::pwrite(fd, gm.peek(g), kPageSize, static_cast<off_t>(gm.paddr_of(g))) != kPageSize)
-        std::fprintf(stderr, "disco: DISCO_DUMP_DIR: short write\n");
+        std::fprintf(stderr, "disco: --dump-pages: short write\n");
     }
     std::fclose(f);
     ::close(fd);
@@ -66,43 +66,8 @@ int fail(const std::string& msg) {
 
 }  // namespace
 
-int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
-  MachineSpec spec;
+int run_machine(const RunOptions& opt, const MachineSpec& spec) {
   std::string err;
-  if (!opt.config.empty()) {
-    if (opt.vms) return fail("--vms and --config cannot be combined (the file lists the VMs)");
-    if (!opt.kernel.empty() || !opt.initrd.empty())
-      return fail("--kernel/--initrd and --config cannot be combined (the file names the images)");
-    if (!load_machine_toml(opt.config, spec, err)) return fail(err);
-  } else {
-    const unsigned n = opt.vms ? opt.vms : 1;
-    if (n > 4096) return fail("--vms: at most 4096 VMs");
-    for (unsigned i = 0; i < n; ++i) {
-      VmSpec v;
-      v.kernel = opt.kernel;
-      v.initrd = opt.initrd;
-      v.append = opt.append;
-      v.mem_bytes = opt.mem_bytes;
-      spec.vms.push_back(v);
-    }
-  }
-  if (opt.nodes) spec.nodes = opt.nodes;
-  if (opt.cpus_per_node) spec.cpus_per_node = opt.cpus_per_node;
-  if (opt.mem_per_node) spec.mem_per_node = opt.mem_per_node;
-  if (opt.overcommit) spec.overcommit = true;
-  if (opt.no_sharing) spec.sharing = false;
-  if (opt.no_patching) spec.patching = false;
-  if (opt.scan_rate) spec.scan_pages_per_sec = opt.scan_rate;
-  for (VmSpec& v : spec.vms) {
-    if (!v.kernel.empty()) continue;
-    if (!v.initrd.empty()) return fail("a VM gives an initrd but no kernel");
-    const std::string dir = default_image();
-    if (dir.empty()) return 1;
-    v.kernel = dir + "/vmlinuz";
-    v.initrd = dir + "/initrd.gz";
-  }
-  if (!validate_machine(spec, err)) return fail(err);
-
   std::vector<std::string> names;
   int shown = spec.vms.size() == 1 ? 0 : ConsoleMux::kAll;
   for (size_t i = 0; i < spec.vms.size(); ++i) {
@@ -114,6 +79,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   else if (!opt.console.empty() && (shown < 0 || names[static_cast<size_t>(shown)] != opt.console))
     return fail("--console: no VM named '" + opt.console + "' (use a VM name, all or none)");
 
+  const std::string console_dir = opt.console_dir.empty() ? default_console_dir() : opt.console_dir;
   Console::Options copt;
   copt.input_file = opt.input_file;
   copt.interactive = shown != ConsoleMux::kNone;
@@ -121,7 +87,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   std::unique_ptr<ConsoleMux> mux;
   try {
     term = std::make_unique<Console>(copt);
-    mux = std::make_unique<ConsoleMux>(*term, names, shown, opt.console_dir, opt.until);
+    mux = std::make_unique<ConsoleMux>(*term, names, shown, console_dir, opt.until);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
@@ -131,29 +97,12 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   } catch (const std::exception& e) {
     return fail(std::string("machine memory: ") + e.what());
   }
-  // One KASLR seed for the machine: VMs booting the same kernel place it
-  // alike, so its relocated text is identical and can be shared.
-  uint64_t seed = 0x6469736330000001ull;
-  if (!opt.vm.deterministic) {
-    std::random_device rd;
-    seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  }
   std::fprintf(stderr, "disco: machine of %u node(s) x %u CPU(s) x %llu MiB; %zu VM(s); sharing %s%s; consoles in %s/\n",
                spec.nodes, spec.cpus_per_node, static_cast<unsigned long long>(spec.mem_per_node >> 20),
-               spec.vms.size(), spec.sharing ? "on" : "off", opt.kaslr ? "" : ", nokaslr",
-               opt.console_dir.c_str());
+               spec.vms.size(), spec.sharing ? "on" : "off", opt.kaslr ? "" : ", nokaslr", console_dir.c_str());
   for (size_t i = 0; i < spec.vms.size(); ++i) {
-    const VmSpec& vs = spec.vms[i];
-    VmConfig c = opt.vm;
     ConsoleMux* m = mux.get();
-    c.console_out = [m, i](uint8_t ch) { m->output(i, ch); };
-    BootSpec b;
-    b.kernel = vs.kernel;
-    b.initrd = vs.initrd;
-    b.cmdline = "console=ttyS0 earlycon" + (vs.append.empty() ? "" : " " + vs.append);
-    if (!opt.kaslr) b.cmdline += " nokaslr";
-    b.kaslr_seed = seed;
-    if (!machine->add_vm(c, b, err)) return fail(err);
+    if (!machine->add_vm([m, i](uint8_t ch) { m->output(i, ch); }, err)) return fail(err);
   }
 
   // --gdb: one VM of the machine under the debugger (docs/gdb.md).
@@ -176,11 +125,13 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   }
 
   auto emit_stats = [&](bool at_exit) {
-    if (!opt.stats_file.empty() && !write_text_file(opt.stats_file, machine->stats_json() + "\n"))
+    if (opt.stats_file.empty() && (!at_exit || opt.stats.empty())) return;
+    const MachineStats s = machine->stats();
+    if (!opt.stats_file.empty() && !write_text_file(opt.stats_file, stats_json(s) + "\n"))
       std::fprintf(stderr, "disco: --stats-file: cannot write %s\n", opt.stats_file.c_str());
     if (!at_exit) return;
-    if (opt.stats == "json") std::fprintf(stderr, "%s\n", machine->stats_json().c_str());
-    else if (opt.stats == "text") std::fputs(machine->stats_text().c_str(), stderr);
+    if (opt.stats == "json") std::fprintf(stderr, "%s\n", stats_json(s).c_str());
+    else if (opt.stats == "text") std::fputs(stats_text(s).c_str(), stderr);
   };
   std::signal(SIGUSR1, on_sigusr1);
 
@@ -192,7 +143,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   lim.should_stop = [&] {
     if (g_stats_requested) {
       g_stats_requested = 0;
-      std::fprintf(stderr, "%s\n", machine->stats_json().c_str());
+      std::fprintf(stderr, "%s\n", stats_json(machine->stats()).c_str());
       emit_stats(false);
     }
     if (term->quit_requested()) return true;
@@ -245,15 +196,15 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
     }
   };
   Machine::End end;
-  if (const char* dump_dir = std::getenv("DISCO_DUMP_DIR")) {
+  if (!opt.dump_pages.empty()) {
     // Stop when every console matched --until, settle, dump; then with
-    // DISCO_DUMP_CONTINUE go on (input only now reaches the input VM).
+    // --dump-continue go on (input only now reaches the input VM).
     auto poll = lim.poll_input;
     lim.poll_input = nullptr;
     end = machine->run(lim);
     machine->settle_sharing();
-    dump_pages(*machine, dump_dir);
-    if (end == Machine::End::Stopped && std::getenv("DISCO_DUMP_CONTINUE")) {
+    dump_pages(*machine, opt.dump_pages);
+    if (end == Machine::End::Stopped && opt.dump_continue) {
       lim.poll_input = poll;
       lim.should_stop = [&] { return term->quit_requested(); };
       end = machine->run(lim);
@@ -264,6 +215,7 @@ int run_machine(MachineRunOptions opt, std::string (*default_image)()) {
   mux->finish();
   if (opt.settle) machine->settle_sharing();
   emit_stats(true);
+  if (machine->size() > 1) std::fprintf(stderr, "disco: console logs in %s/\n", console_dir.c_str());
   switch (end) {
     case Machine::End::Timeout:
       std::fprintf(stderr, "disco: timeout after %.1f s\n", opt.timeout);

@@ -52,7 +52,7 @@ void Cpu::translation_changed() {
 }
 
 void Cpu::set_irq_line(unsigned line, bool level) {
-  if (line > 4) return;  // IP7 is the timer's
+  if (line > 5) return;
   const uint32_t bit = 1u << line;
   if (level) irq_lines.fetch_or(bit, std::memory_order_release);
   else irq_lines.fetch_and(~bit, std::memory_order_release);

@@ -101,16 +101,19 @@ class Cpu {
   std::vector<std::unique_ptr<DecodedPage>> code_graveyard;
   InsnHandler lazy_decoder = nullptr;  // installed by the engine
 
-  // Hardware interrupt lines 0..4 (Cause.IP2..IP6) driven by devices; IP7
-  // is the timer's. Any host thread may call it: the level goes into
-  // `irq_lines` and the owner folds it into Cause (sync_irq_lines) when it
-  // next services EV_IRQ_CHECK.
+  // Hardware interrupt lines 0..5 (Cause.IP2..IP7) driven by devices; IP7
+  // is also the timer's (Cause.TI). Any host thread may call it: the level
+  // goes into `irq_lines`, and the owner folds it into Cause
+  // (sync_irq_lines) when it services EV_IRQ_CHECK, reads Cause through
+  // cp0_read, or updates the timer.
   void set_irq_line(unsigned line, bool level);
   std::atomic<uint32_t> irq_lines{0};  // bit n = line n
-  // Owner only: Cause.IP2..IP6 = the device lines now.
+  // Owner only: Cause.IP2..IP7 = the device lines now (IP7 also while TI).
   void sync_irq_lines() {
-    constexpr uint32_t mask = 0x1fu << (cp0::Cause_IP_SHIFT + 2);
-    s.cp0.cause = (s.cp0.cause & ~mask) | ((irq_lines.load(std::memory_order_acquire) << (cp0::Cause_IP_SHIFT + 2)) & mask);
+    constexpr uint32_t mask = 0x3fu << (cp0::Cause_IP_SHIFT + 2);
+    uint32_t ip = (irq_lines.load(std::memory_order_acquire) << (cp0::Cause_IP_SHIFT + 2)) & mask;
+    if (s.cp0.cause & cp0::Cause_TI) ip |= 1u << (cp0::Cause_IP_SHIFT + cp0::kTimerIrq);
+    s.cp0.cause = (s.cp0.cause & ~mask) | ip;
   }
 
   // Called after anything that changes how addresses translate.

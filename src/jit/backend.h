@@ -133,5 +133,8 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_host_backend();
+// Whether make_host_backend() makes one on this host (x86-64 now): without
+// it the Jit runs everything in the interpreter.
+bool host_backend_available();
 
 }  // namespace disco::jit

@@ -324,43 +324,14 @@ StopReason Jit::dispatch(uint64_t limit, uint64_t max_steps) {
   }
 }
 
-std::string Jit::report() const {
-  char buf[512];
-  const double total = static_cast<double>(stats_.guest_insns_in_blocks + stats_.interp_steps);
-  uint64_t fallback_total = 0;
-  for (uint64_t n : fallbacks_.by_op) fallback_total += n;
-  std::snprintf(buf, sizeof buf,
-                "JIT: %llu blocks compiled (%llu self loops, %llu KiB code), %llu dispatched, %llu invalidated, %llu flushes, %llu chains\n"
-                "JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
-                "%llu interpreter steps\n"
-                "JIT: exits to the dispatcher: %llu on events, %llu through exit slots, %llu other\n",
-                static_cast<unsigned long long>(stats_.blocks_compiled),
-                static_cast<unsigned long long>(stats_.loops_compiled),
-                static_cast<unsigned long long>(stats_.code_bytes >> 10),
-                static_cast<unsigned long long>(stats_.blocks_executed),
-                static_cast<unsigned long long>(stats_.invalidations),
-                static_cast<unsigned long long>(stats_.flushes),
-                static_cast<unsigned long long>(stats_.chains_linked),
-                total > 0 ? 100.0 * static_cast<double>(stats_.guest_insns_in_blocks) / total : 0.0,
-                stats_.guest_insns_in_blocks
-                    ? 100.0 * static_cast<double>(fallback_total) / static_cast<double>(stats_.guest_insns_in_blocks)
-                    : 0.0,
-                static_cast<unsigned long long>(stats_.interp_steps),
-                static_cast<unsigned long long>(stats_.exits_event),
-                static_cast<unsigned long long>(stats_.exits_slot),
-                static_cast<unsigned long long>(stats_.exits_lookup));
-  std::string out = buf;
+std::vector<std::pair<std::string, uint64_t>> Jit::top_fallbacks(size_t n) const {
   std::vector<std::pair<uint64_t, size_t>> top;
   for (size_t i = 0; i < kOpCount; ++i)
     if (fallbacks_.by_op[i]) top.emplace_back(fallbacks_.by_op[i], i);
   std::sort(top.rbegin(), top.rend());
-  out += "JIT: top fallbacks:";
-  for (size_t k = 0; k < top.size() && k < 12; ++k) {
-    std::snprintf(buf, sizeof buf, " %s %llu", std::string(kInsnTable[top[k].second].name).c_str(),
-                  static_cast<unsigned long long>(top[k].first));
-    out += buf;
-  }
-  out += "\n";
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (size_t k = 0; k < top.size() && k < n; ++k)
+    out.emplace_back(std::string(kInsnTable[top[k].second].name), top[k].first);
   return out;
 }
 

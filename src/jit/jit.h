@@ -46,8 +46,9 @@ class Jit {
 
   const JitStats& stats() const { return stats_; }
   const FallbackCounters& fallbacks() const { return fallbacks_; }
-  // Multi-line report: blocks, inlined share, top fallbacks by op.
-  std::string report() const;
+  // The ops that most often ran through interpreter handlers inside blocks,
+  // most frequent first (at most `n`): name and count (for --stats).
+  std::vector<std::pair<std::string, uint64_t>> top_fallbacks(size_t n) const;
   // Drops all translations (at a safe point).
   void flush();
 

@@ -5,5 +5,6 @@
 namespace disco::jit {
 
 std::unique_ptr<Backend> make_host_backend() { return nullptr; }
+bool host_backend_available() { return false; }
 
 }  // namespace disco::jit

@@ -1920,5 +1920,6 @@ class X64Backend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_host_backend() { return std::make_unique<X64Backend>(); }
+bool host_backend_available() { return true; }
 
 }  // namespace disco::jit

@@ -14,36 +14,6 @@ namespace {
 
 std::vector<uint64_t> node_sizes(const MachineSpec& s) { return std::vector<uint64_t>(s.nodes, s.mem_per_node); }
 
-std::string json_string(const std::string& v) {
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", ch);
-      out += b;
-      continue;
-    }
-    out += ch;
-  }
-  return out + "\"";
-}
-
-// Accumulates "key": value pairs into one JSON object.
-class JsonObject {
- public:
-  JsonObject& num(const char* key, uint64_t v) { return raw(key, std::to_string(v)); }
-  JsonObject& str(const char* key, const std::string& v) { return raw(key, json_string(v)); }
-  JsonObject& raw(const char* key, const std::string& v) {
-    body_ += (body_.empty() ? "" : ", ") + json_string(key) + ": " + v;
-    return *this;
-  }
-  std::string done() const { return "{" + body_ + "}"; }
-
- private:
-  std::string body_;
-};
-
 }  // namespace
 
 uint64_t host_rss_bytes() {
@@ -81,33 +51,32 @@ Machine::~Machine() {
   vms_.clear();  // before the pools and images they map
 }
 
-bool Machine::add_vm(const VmConfig& cfg, const BootSpec& boot, std::string& error) {
+bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& error) {
   const size_t i = vms_.size();
   if (i >= spec_.vms.size()) {
     error = "more VMs than the machine description lists";
     return false;
   }
   const VmSpec& vs = spec_.vms[i];
-  VmPlacement where;
+  VmWiring where;
   where.memory = mm_.get();
   where.id = static_cast<uint32_t>(i);
   where.home_node = vs.home_node < 0 ? 0 : static_cast<unsigned>(vs.home_node);
   where.images = spec_.sharing ? images_.get() : nullptr;
+  where.console_out = std::move(console_out);
   if (vs.vcpus != 1) {
     error = vs.name + ": vcpus = " + std::to_string(vs.vcpus) +
             ": SMP guests are not supported yet (one vCPU per VM)";
     return false;
   }
-  VmConfig c = cfg;
-  c.mem_bytes = vs.mem_bytes;
   try {
-    vms_.push_back(std::make_unique<Vm>(c, where));
+    vms_.push_back(std::make_unique<Vm>(vs, std::move(where)));
   } catch (const std::exception& e) {
     error = vs.name + ": " + e.what();
     return false;
   }
   exits_.push_back(VmExit::Running);
-  if (!vms_.back()->boot(boot, error)) {
+  if (!vms_.back()->boot(error)) {
     error = vs.name + ": " + error;
     vms_.pop_back();
     exits_.pop_back();
@@ -189,92 +158,45 @@ void Machine::settle_sharing(unsigned max_passes) {
   }
 }
 
-std::string Machine::stats_json() {
-  uint64_t touched = 0, cow = 0, patched = 0, faults = 0;
-  std::string vms = "[";
+MachineStats Machine::stats() {
+  MachineStats m;
   for (size_t i = 0; i < vms_.size(); ++i) {
-    const GuestMemory::Stats s = vms_[i]->memory().stats();
-    touched += s.touched;
-    cow += s.cow_breaks;
-    patched += s.patched;
-    faults += s.patch_faults;
-    JsonObject o;
-    o.str("name", spec_.vms[i].name)
-        .num("home_node", vms_[i]->memory().home_node())
-        .num("mem_bytes", vms_[i]->mem_bytes())
-        .str("state", vm_exit_name(exits_[i]))
-        .num("instructions", vms_[i]->instructions())
-        .num("guest_pages_touched", s.touched)
-        .num("machine_pages", s.private_pages)
-        .num("shared_pages", s.shared)
-        .num("zero_pages", s.zero)
-        .num("remote_pages", s.remote)
-        .num("cow_breaks", s.cow_breaks)
-        .num("patched_pages", s.patched)
-        .num("patch_bytes", s.patch_bytes)
-        .num("patch_faults", s.patch_faults)
-        .num("pages_scanned", sharing_.scanned_of(static_cast<uint32_t>(i)));
-    vms += (i ? ", " : "") + o.done();
+    VmStats v;
+    v.name = spec_.vms[i].name;
+    v.home_node = vms_[i]->memory().home_node();
+    v.mem_bytes = vms_[i]->mem_bytes();
+    v.state = exits_[i];
+    v.instructions = vms_[i]->instructions();
+    v.memory = vms_[i]->memory().stats();
+    v.pages_scanned = sharing_.scanned_of(static_cast<uint32_t>(i));
+    m.guest_pages_touched += v.memory.touched;
+    m.cow_breaks += v.memory.cow_breaks;
+    m.patched_pages += v.memory.patched;
+    m.patch_faults += v.memory.patch_faults;
+    m.vms.push_back(std::move(v));
   }
-  vms += "]";
-  std::string nodes = "[";
-  for (unsigned n = 0; n < mm_->nodes(); ++n) nodes += (n ? ", " : "") + std::to_string(mm_->used_pages_on(n));
-  nodes += "]";
+  m.nodes = spec_.nodes;
+  m.cpus_per_node = spec_.cpus_per_node;
+  m.mem_per_node_bytes = spec_.mem_per_node;
+  m.local_latency_ns = spec_.local_latency_ns;
+  m.remote_latency_ns = spec_.remote_latency_ns;
+  m.page_bytes = kPageSize;
+  m.machine_pages_total = mm_->total_pages();
+  m.machine_pages_used = mm_->used_pages();
+  m.patch_bytes = mm_->patch_bytes();
+  m.machine_bytes_used = mm_->used_pages() * kPageSize + mm_->patch_bytes();
+  for (unsigned n = 0; n < mm_->nodes(); ++n) m.node_pages_used.push_back(mm_->used_pages_on(n));
+  m.shared_pages = mm_->shared_pages();
+  m.zero_page_mappings = mm_->zero_page_refs();
+  m.image_pages = images_->pinned_pages();
+  m.image_cache_hits = images_->hits();
   const PageSharing::Stats& sh = sharing_.stats();
-  JsonObject m;
-  m.num("nodes", spec_.nodes)
-      .num("cpus_per_node", spec_.cpus_per_node)
-      .num("mem_per_node_bytes", spec_.mem_per_node)
-      .num("local_latency_ns", spec_.local_latency_ns)
-      .num("remote_latency_ns", spec_.remote_latency_ns)
-      .num("page_bytes", kPageSize)
-      .num("machine_pages_total", mm_->total_pages())
-      .num("machine_pages_used", mm_->used_pages())
-      .num("patch_bytes", mm_->patch_bytes())
-      .num("machine_bytes_used", mm_->used_pages() * kPageSize + mm_->patch_bytes())
-      .raw("node_pages_used", nodes)
-      .num("guest_pages_touched", touched)
-      .num("shared_pages", mm_->shared_pages())
-      .num("zero_page_mappings", mm_->zero_page_refs())
-      .num("image_pages", images_->pinned_pages())
-      .num("image_cache_hits", images_->hits())
-      .num("cow_breaks", cow)
-      .num("patched_pages", patched)
-      .num("patch_faults", faults)
-      .num("pages_scanned", sh.pages_scanned)
-      .num("merges", sh.merges)
-      .num("zero_merges", sh.zero_merges)
-      .num("scan_passes", sh.passes)
-      .num("host_rss_bytes", host_rss_bytes());
-  return "{\"machine\": " + m.done() + ", \"vms\": " + vms + "}";
-}
-
-std::string Machine::stats_text() {
-  auto mib = [](uint64_t pages) { return static_cast<double>(pages * kPageSize) / (1 << 20); };
-  std::string out;
-  char line[256];
-  uint64_t touched = 0;
-  // Machine memory in use: the pools' pages and the patches' host memory.
-  const double used_mib =
-      static_cast<double>(mm_->used_pages() * kPageSize + mm_->patch_bytes()) / (1 << 20);
-  for (size_t i = 0; i < vms_.size(); ++i) {
-    const GuestMemory::Stats s = vms_[i]->memory().stats();
-    touched += s.touched;
-    std::snprintf(line, sizeof line,
-                  "disco: %-10s %-13s touched %8.1f MiB  private %8.1f MiB  shared %8.1f MiB  patched %8.1f MiB  "
-                "cow breaks %llu\n",
-                  spec_.vms[i].name.c_str(), vm_exit_name(exits_[i]), mib(s.touched), mib(s.private_pages),
-                  mib(s.shared), mib(s.patched), static_cast<unsigned long long>(s.cow_breaks));
-    out += line;
-  }
-  std::snprintf(line, sizeof line,
-                "disco: machine: guest memory in use %.1f MiB, machine memory used %.1f MiB (%.0f%%), "
-                "%llu shared pages, host RSS %.1f MiB\n",
-                mib(touched), used_mib,
-                touched ? 100.0 * used_mib / mib(touched) : 0.0,
-                static_cast<unsigned long long>(mm_->shared_pages()),
-                static_cast<double>(host_rss_bytes()) / (1 << 20));
-  return out + line;
+  m.pages_scanned = sh.pages_scanned;
+  m.merges = sh.merges;
+  m.zero_merges = sh.zero_merges;
+  m.scan_passes = sh.passes;
+  m.host_rss_bytes = host_rss_bytes();
+  return m;
 }
 
 }  // namespace disco

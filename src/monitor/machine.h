@@ -18,6 +18,36 @@
 
 namespace disco {
 
+// What Machine::stats() reports: numbers only. The command renders them as
+// JSON or text (cli/stats.h; the JSON keys are documented in docs/memory.md).
+struct VmStats {
+  std::string name;
+  unsigned home_node = 0;
+  uint64_t mem_bytes = 0;
+  VmExit state = VmExit::Running;
+  uint64_t instructions = 0;
+  GuestMemory::Stats memory;
+  uint64_t pages_scanned = 0;   // by the sharing scan, in this VM
+};
+
+struct MachineStats {
+  unsigned nodes = 0, cpus_per_node = 0;
+  uint64_t mem_per_node_bytes = 0;
+  unsigned local_latency_ns = 0, remote_latency_ns = 0;
+  uint64_t page_bytes = 0;
+  uint64_t machine_pages_total = 0, machine_pages_used = 0;
+  uint64_t patch_bytes = 0;           // host memory of the sub-page patches
+  uint64_t machine_bytes_used = 0;    // pages in use plus patches
+  std::vector<uint64_t> node_pages_used;
+  uint64_t guest_pages_touched = 0;   // sums over the VMs ...
+  uint64_t cow_breaks = 0, patched_pages = 0, patch_faults = 0;
+  uint64_t shared_pages = 0, zero_page_mappings = 0;
+  uint64_t image_pages = 0, image_cache_hits = 0;
+  uint64_t pages_scanned = 0, merges = 0, zero_merges = 0, scan_passes = 0;
+  uint64_t host_rss_bytes = 0;
+  std::vector<VmStats> vms;
+};
+
 class Machine {
  public:
   // `spec` must have passed validate_machine().
@@ -26,9 +56,9 @@ class Machine {
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
-  // Creates VM number size() (its spec is spec.vms[size()]) and boots it.
-  // False with an error naming the VM.
-  bool add_vm(const VmConfig& cfg, const BootSpec& boot, std::string& error);
+  // Creates VM number size() from spec.vms[size()] and boots it, its
+  // console going to `console_out`. False with an error naming the VM.
+  bool add_vm(std::function<void(uint8_t)> console_out, std::string& error);
 
   struct RunLimits {
     double timeout_seconds = 0;
@@ -55,9 +85,8 @@ class Machine {
   // `max_passes` passes): for measurements after the guests settled.
   void settle_sharing(unsigned max_passes = 8);
 
-  // Statistics as one JSON object (see docs/memory.md).
-  std::string stats_json();
-  std::string stats_text();
+  // Memory statistics of the machine and every VM (see docs/memory.md).
+  MachineStats stats();
 
  private:
   MachineSpec spec_;

@@ -1,25 +1,18 @@
 // The machine description: the modelled ccNUMA multiprocessor (nodes,
 // processors and memory per node, memory latencies) and the VMs to run on
-// it. Comes from a TOML file (docs/machine-config.md, examples/machine.toml)
-// and/or the CLI shorthands (--vms, --nodes, --cpus-per-node,
-// --mem-per-node), and is validated before anything is allocated.
+// it. Comes from a TOML file (docs/machine-config.md, examples/machine.toml;
+// read by cli/machine_file.h) and/or the CLI shorthands (--vms, --nodes,
+// --cpus-per-node, --mem-per-node), and is validated here before anything
+// is allocated.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace disco {
+#include "monitor/vm_spec.h"
 
-struct VmSpec {
-  std::string name;      // unique; "vm0", "vm1", ... when not given
-  std::string kernel;    // empty: the default Debian image
-  std::string initrd;    // empty with an empty kernel: the default image's
-  std::string append;    // extra kernel command line
-  uint64_t mem_bytes = 512ull << 20;
-  unsigned vcpus = 1;
-  int home_node = -1;    // -1: assigned round robin by validate_machine()
-};
+namespace disco {
 
 struct MachineSpec {
   // 0 in nodes/cpus_per_node/mem_per_node means "size it to fit the VMs"
@@ -40,10 +33,9 @@ struct MachineSpec {
   std::vector<VmSpec> vms;
 };
 
-// Reads a TOML machine description. Relative image paths are taken from
-// the file's folder. Errors name the file, and the line where known:
-// "machine.toml:12: vm[1].mem: expected a size such as \"512M\"".
-bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& error);
+// Limits of a description (the TOML reader checks them too).
+constexpr int64_t kMaxNodes = 64;
+constexpr int64_t kMaxVcpus = 64;
 
 // Fills in defaults (names, home nodes, machine size when 0) and checks the
 // whole: memory over-commit (unless allowed), vCPUs against processors,
@@ -51,5 +43,13 @@ bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& e
 // limits (16 MiB .. 64 GiB, a multiple of 4 KiB), readable image files.
 // Errors name the VM and the field.
 bool validate_machine(MachineSpec& spec, std::string& error);
+
+// Empty, or what is wrong with a VM memory size ("... is outside 16 MiB ..
+// 64 GiB", "... is not a multiple of 4 KiB").
+std::string mem_size_problem(uint64_t bytes);
+// Letters, digits, '_' and '-'.
+bool valid_vm_name(const std::string& name);
+// "512 MiB", or "0.5 MiB" when not a whole number of MiB.
+std::string mib_text(uint64_t bytes);
 
 }  // namespace disco

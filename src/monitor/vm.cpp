@@ -17,10 +17,10 @@
 
 namespace disco {
 
-Vm::Vm(const VmConfig& cfg, const VmPlacement& where)
-    : cfg_(cfg),
-      where_(where),
-      uart_([this](uint8_t ch) { if (cfg_.console_out) cfg_.console_out(ch); },
+Vm::Vm(const VmSpec& spec, VmWiring wiring)
+    : spec_(spec),
+      where_(std::move(wiring)),
+      uart_([this](uint8_t ch) { if (where_.console_out) where_.console_out(ch); },
             [this](bool level) { cpu_->set_irq_line(board::kUartIrqLine, level); }),
       power_([this](PowerDevice::Request req, int status) {
         pending_exit_ = req == PowerDevice::Request::Reboot ? VmExit::Reboot : VmExit::PowerOff;
@@ -28,12 +28,13 @@ Vm::Vm(const VmConfig& cfg, const VmPlacement& where)
         cpu_->events |= EV_STOP;
       }),
       rtc_([this] { return guest_time_ns(); }) {
-  if (cfg.mem_bytes < board::kMinMem || cfg.mem_bytes > board::kMaxMem || (cfg.mem_bytes & kPageMask))
+  const uint64_t mem = spec_.mem_bytes;
+  if (mem < board::kMinMem || mem > board::kMaxMem || (mem & kPageMask))
     throw std::invalid_argument("guest memory size must be a multiple of 4 KiB between 16 MiB and 64 GiB");
-  low_bytes_ = std::min(cfg.mem_bytes, board::kLowRamLimit);
-  high_bytes_ = cfg.mem_bytes - low_bytes_;
+  low_bytes_ = std::min(mem, board::kLowRamLimit);
+  high_bytes_ = mem - low_bytes_;
   if (!where_.memory) {
-    own_memory_ = std::make_unique<MachineMemory>(std::vector<uint64_t>{cfg.mem_bytes});
+    own_memory_ = std::make_unique<MachineMemory>(std::vector<uint64_t>{mem});
     where_.memory = own_memory_.get();
     where_.id = 0;
     where_.home_node = 0;
@@ -50,28 +51,21 @@ Vm::Vm(const VmConfig& cfg, const VmPlacement& where)
   mmio_.add(board::kUartBase, 0x1000, &uart_);
   mmio_.add(board::kRtcBase, 0x1000, &rtc_);
   CpuConfig cc;
-  cc.big_endian = cfg.big_endian;
-  cc.has_fpu = cfg.has_fpu;
+  cc.big_endian = spec_.big_endian;
+  cc.has_fpu = spec_.has_fpu;
   cpu_ = std::make_unique<Cpu>(*this, cc);
   attach_engine();
-  if (!cfg.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
+  if (!spec_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
 }
 
 void Vm::attach_engine() {
   jit_.reset();
   interp::attach(*cpu_);
-  if (cfg_.engine == VmConfig::Engine::Jit) {
-    jit::JitClasses cls;
-    cls.alu = cfg_.jit_alu;
-    cls.mem = cfg_.jit_mem;
-    cls.branch = cfg_.jit_branch;
-    cls.loop = cfg_.jit_loop;
-    jit_ = std::make_unique<jit::Jit>(*cpu_, cls);
-  }
+  if (spec_.engine == Engine::Jit) jit_ = std::make_unique<jit::Jit>(*cpu_, spec_.jit_classes);
 }
 
 uint64_t Vm::guest_time_ns() const {
-  if (!cfg_.deterministic) {
+  if (!spec_.deterministic) {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
@@ -104,7 +98,7 @@ bool Vm::place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_s
   initrd_paddr_ = dtb_paddr_ - initrd_pages;
   const uint64_t reserve_end = initrd_size ? std::max(kernel_hi, kernel_lo + board::kKaslrReserve) : kernel_hi;
   if (dtb_paddr_ < initrd_pages || initrd_paddr_ < reserve_end) {
-    error = "guest memory (" + std::to_string(cfg_.mem_bytes >> 20) + " MiB) is too small for the kernel" +
+    error = "guest memory (" + std::to_string(spec_.mem_bytes >> 20) + " MiB) is too small for the kernel" +
             (initrd_size ? " and an initrd of " + std::to_string(initrd_size >> 10) + " KiB" : std::string()) +
             "; use a larger --mem";
     return false;
@@ -112,10 +106,11 @@ bool Vm::place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_s
   return true;
 }
 
-bool Vm::load_kernel(const BootSpec& spec, ElfImage& img, std::string& error) {
+bool Vm::load_kernel(ElfImage& img, std::string& error) {
+  const VmSpec& spec = spec_;
   BootImageCache::Key key;
   const bool cacheable =
-      where_.images && BootImageCache::key_for(spec.kernel, "kernel", 0, cfg_.big_endian, key);
+      where_.images && BootImageCache::key_for(spec.kernel, "kernel", 0, spec_.big_endian, key);
   if (cacheable) {
     if (const BootImageCache::Entry* e = where_.images->map_into(key, *mem_)) {
       img = e->elf;
@@ -124,7 +119,7 @@ bool Vm::load_kernel(const BootSpec& spec, ElfImage& img, std::string& error) {
   }
   std::vector<uint8_t> kernel;
   if (!read_file(spec.kernel, kernel, error)) return false;
-  if (!load_elf(kernel, [this](uint64_t pa) { return ram_page(pa, true); }, cfg_.big_endian, img, error)) {
+  if (!load_elf(kernel, [this](uint64_t pa) { return ram_page(pa, true); }, spec_.big_endian, img, error)) {
     error = spec.kernel + ": " + error;
     return false;
   }
@@ -136,12 +131,13 @@ bool Vm::load_kernel(const BootSpec& spec, ElfImage& img, std::string& error) {
   return true;
 }
 
-bool Vm::load_initrd(const BootSpec& spec, size_t& size, std::string& error) {
+bool Vm::load_initrd(size_t& size, std::string& error) {
+  const VmSpec& spec = spec_;
   // The size decides the placement, which is part of the cache key.
   BootImageCache::Key key;
   std::vector<uint8_t> initrd;
   const bool cacheable =
-      where_.images && BootImageCache::key_for(spec.initrd, "initrd", 0, cfg_.big_endian, key);
+      where_.images && BootImageCache::key_for(spec.initrd, "initrd", 0, spec_.big_endian, key);
   if (cacheable) {
     size = key.size;
   } else {
@@ -170,15 +166,15 @@ bool Vm::load_initrd(const BootSpec& spec, size_t& size, std::string& error) {
   return true;
 }
 
-bool Vm::boot(const BootSpec& spec, std::string& error) {
+bool Vm::boot(std::string& error) {
   ElfImage img;
-  if (!load_kernel(spec, img, error)) return false;
+  if (!load_kernel(img, error)) return false;
   kernel_lo_ = img.lowest_paddr;
   kernel_hi_ = img.highest_paddr;
   size_t initrd_size = 0;
-  if (spec.initrd.empty()) {
+  if (spec_.initrd.empty()) {
     if (!place_boot_data(kernel_lo_, kernel_hi_, 0, error)) return false;
-  } else if (!load_initrd(spec, initrd_size, error)) {
+  } else if (!load_initrd(initrd_size, error)) {
     return false;
   }
 
@@ -191,12 +187,12 @@ bool Vm::boot(const BootSpec& spec, std::string& error) {
   b.power_base = board::kPowerBase;
   b.rtc_base = board::kRtcBase;
   b.rtc_irq = 2 + board::kRtcIrqLine;
-  b.bootargs = spec.cmdline;
+  b.bootargs = kernel_cmdline(spec_);
   if (initrd_size) {
     b.initrd_start = initrd_paddr_;
     b.initrd_end = initrd_paddr_ + initrd_size;
   }
-  b.kaslr_seed = spec.kaslr_seed;
+  b.kaslr_seed = spec_.kaslr_seed;
   const std::vector<uint8_t> dtb = build_board_fdt(b, error);
   if (dtb.empty()) return false;
   if (dtb.size() > 64 * 1024) {
@@ -208,7 +204,7 @@ bool Vm::boot(const BootSpec& spec, std::string& error) {
 
   cpu_->reset();
   attach_engine();
-  if (!cfg_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
+  if (!spec_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
   cpu_->s.pc = img.entry;
   // UHI: a0 = -2, a1 = the DTB through kseg0 (the kernel dereferences it).
   cpu_->s.gpr[4] = ~1ull;
@@ -309,6 +305,15 @@ void Vm::skip_idle_to(uint64_t cycle) {
   c.s.cycles = cycle;
   c.update_timer();
 }
+
+std::string kernel_cmdline(const VmSpec& spec) {
+  std::string s = board::kBaseCmdline;
+  if (!spec.append.empty()) s += " " + spec.append;
+  if (!spec.kaslr) s += " nokaslr";
+  return s;
+}
+
+const char* engine_name(Engine e) { return e == Engine::Jit ? "jit" : "interp"; }
 
 bool parse_size(const std::string& t, uint64_t& bytes) {
   if (t.empty()) return false;

@@ -16,6 +16,7 @@
 #include "monitor/boot_images.h"
 #include "cpu/cpu.h"
 #include "monitor/guest_memory.h"
+#include "monitor/vm_spec.h"
 #include "cpu/phys_bus.h"
 
 namespace disco {
@@ -41,34 +42,15 @@ class VmObserver {
 };
 
 
-struct VmConfig {
-  uint64_t mem_bytes = 256ull << 20;
-  bool big_endian = false;
-  bool has_fpu = false;
-  // Time: host clock by default (a guest `sleep 5` takes five seconds);
-  // deterministic derives all time from executed instructions.
-  bool deterministic = false;
-  enum class Engine { Interp, Jit } engine = Engine::Interp;
-  bool jit_alu = true, jit_mem = true, jit_branch = true, jit_loop = true;  // --jit-disable
-  std::function<void(uint8_t)> console_out;  // UART transmit
-};
-
-// What to boot. A Linux kernel gets a0 = -2, a1 = the DTB (UHI); a
-// bare-metal program can ignore them.
-struct BootSpec {
-  std::string kernel;
-  std::string initrd;   // optional
-  std::string cmdline;  // bootargs
-  uint64_t kaslr_seed = 0;
-};
-
-// Where a VM lives on a machine shared with other VMs (Machine). Without
-// one, the VM gets a one-node machine memory of its own size.
-struct VmPlacement {
+// Where a VM lives and what it is connected to: wiring that the command
+// (or a Machine) provides, not part of the VM's description. Without a
+// memory, the VM gets a one-node machine memory of its own size.
+struct VmWiring {
   MachineMemory* memory = nullptr;
   uint32_t id = 0;          // index of the VM on its machine
   unsigned home_node = 0;   // where its pages are allocated first
   BootImageCache* images = nullptr;  // shared boot images (optional)
+  std::function<void(uint8_t)> console_out;  // UART transmit (null: dropped)
 };
 
 // Running: a time slice ended (Limits::slice_cycles) or the VM is idle
@@ -79,15 +61,18 @@ enum class VmExit { Running, PowerOff, Reboot, Halted, Timeout, InsnLimit, Stopp
 
 class Vm : public PhysBus {
  public:
-  explicit Vm(const VmConfig& cfg, const VmPlacement& where = {});
+  // Throws std::invalid_argument if spec.mem_bytes is not a valid size.
+  explicit Vm(const VmSpec& spec, VmWiring wiring = {});
   ~Vm() override;
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
-  // Loads the kernel ELF, the initrd and a device tree, and sets the CPU
-  // at the entry with the UHI boot registers. Returns false with a one-line
-  // error naming the file or the problem.
-  bool boot(const BootSpec& spec, std::string& error);
+  // Loads the spec's kernel ELF and initrd and a device tree (bootargs:
+  // kernel_cmdline(spec)), and sets the CPU at the entry with the UHI boot
+  // registers. Returns false with a one-line error naming the file or the
+  // problem.
+  bool boot(std::string& error);
+  const VmSpec& spec() const { return spec_; }
   // Physical placement chosen by boot() (for tests and --stats).
   uint64_t dtb_paddr() const { return dtb_paddr_; }
   uint64_t initrd_paddr() const { return initrd_paddr_; }
@@ -116,7 +101,7 @@ class Vm : public PhysBus {
   bool idle() const { return idle_; }
   uint64_t wake_in_ns();
   GuestMemory& memory() { return *mem_; }
-  uint64_t mem_bytes() const { return cfg_.mem_bytes; }
+  uint64_t mem_bytes() const { return spec_.mem_bytes; }
 
   // Follows every step (null: none). Slower: meant for checkers and debuggers.
   void set_observer(VmObserver* o) { observer_ = o; }
@@ -138,13 +123,13 @@ class Vm : public PhysBus {
   bool mmio_write(uint64_t paddr, unsigned size, uint64_t value) override;
 
  private:
-  VmConfig cfg_;
-  VmPlacement where_;
+  VmSpec spec_;
+  VmWiring where_;
   std::unique_ptr<MachineMemory> own_memory_;  // when not on a shared machine
   std::unique_ptr<GuestMemory> mem_;
   bool idle_ = false;
-  bool load_kernel(const BootSpec& spec, ElfImage& img, std::string& error);
-  bool load_initrd(const BootSpec& spec, size_t& size, std::string& error);
+  bool load_kernel(ElfImage& img, std::string& error);
+  bool load_initrd(size_t& size, std::string& error);
   uint64_t low_bytes_ = 0, high_bytes_ = 0;
   bool place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_size, std::string& error);
   uint64_t guest_time_ns() const;

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace {
@@ -14,8 +16,8 @@ struct Result {
   std::string output;
 };
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(DISCO_EXE) + " " + args + " 2>&1";
+Result run(const std::string& args, const std::string& env = "") {
+  std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(DISCO_EXE) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   Result r{-1, {}};
   if (!p) return r;
@@ -55,10 +57,53 @@ TEST(Cli, ImpossibleMemorySizesAreRejected) {
 }
 
 TEST(Cli, UnknownOptionsAndCommandsAreErrors) {
-  EXPECT_EQ(run("run --frobnicate").status, 2);
-  EXPECT_EQ(run("fly").status, 2);
-  EXPECT_EQ(run("run --engine fast --kernel x").status, 2);
+  auto r = run("run --frobnicate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("disco: unknown option '--frobnicate'"), std::string::npos) << r.output;
+  r = run("fly");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("unknown command 'fly'"), std::string::npos) << r.output;
+  EXPECT_EQ(run("").status, 2);
+  r = run("run --engine fast --kernel x");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--engine"), std::string::npos) << r.output;
   EXPECT_EQ(run("--help").status, 0);
+  EXPECT_EQ(run("run --help").status, 0);
+}
+
+// Bad values name their option, in one line, with exit status 2; both
+// "--opt value" and "--opt=value" work.
+TEST(Cli, BadValuesNameTheOption) {
+  for (const char* args : {"--mem=12Q", "--mem 1M", "--timeout -3", "--timeout=soon", "--max-insns x",
+                           "--reboot never", "--jit-disable alu,fpu", "--stats=yaml", "--vms 0", "--vms 5000",
+                           "--nodes=0", "--trace-exceptions -1", "--trace-back 99999"}) {
+    auto r = run(std::string("run --kernel x ") + args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.output;
+    const std::string opt = std::string(args).substr(0, std::string(args).find_first_of(" ="));
+    EXPECT_EQ(r.output.rfind("disco: " + opt, 0), 0u) << args << ": " << r.output;
+  }
+  auto r = run("run --kernel x --jit-disable=alu,fpu");
+  EXPECT_NE(r.output.find("unknown class 'fpu'"), std::string::npos) << r.output;
+  r = run("run --dump-continue");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--dump-pages"), std::string::npos) << r.output;
+  r = run("run --engine interp --lockstep --kernel x");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--lockstep"), std::string::npos) << r.output;
+  r = run("run --initrd y");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--initrd needs --kernel"), std::string::npos) << r.output;
+}
+
+// The help is generated from the parser: every option is listed, in groups.
+TEST(Cli, HelpListsEveryOptionInGroups) {
+  auto r = run("run --help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"Usage: disco run [OPTIONS]", "Guest:", "Engine:", "Time and limits:", "Console:",
+                        "Several VMs on one machine", "Statistics:", "Debugging:", "--kernel PATH",
+                        "--stats[=text|json]", "--no-sharing ", "--trace-back N", "--dump-pages DIR"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << " in\n" << r.output;
+  EXPECT_EQ(r.output.find("{false}"), std::string::npos) << r.output;
 }
 
 }  // namespace
@@ -103,13 +148,48 @@ TEST(CliMachine, OneAttachedConsoleShowsOnlyThatVm) {
   EXPECT_EQ(count(slurp(dir + "/vm0.log"), "hello from disco guest"), 1u);
 }
 
+// The JSON line of --stats=json in `output` (the one starting with '{').
+nlohmann::ordered_json stats_json_in(const std::string& output) {
+  size_t at = 0;
+  while (at < output.size() && output[at] != '{') {
+    at = output.find('\n', at);
+    if (at == std::string::npos) return nullptr;
+    ++at;
+  }
+  const std::string line = output.substr(at, output.find('\n', at) - at);
+  return nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
+}
+
 TEST(CliMachine, StatsJsonDescribesMachineAndVms) {
   auto r = run(std::string("run --vms 2 --deterministic --kernel ") + HELLO_ELF + " --console none --console-dir " +
                testing::TempDir() + "/consoles-json --stats=json --timeout 30 < /dev/null");
   EXPECT_EQ(r.status, 0) << r.output;
-  for (const char* key : {"{\"machine\": {", "\"machine_pages_used\": ", "\"image_cache_hits\": 1",
-                          "\"vms\": [", "\"name\": \"vm1\"", "\"state\": \"powered-off\"", "\"guest_pages_touched\": "})
-    EXPECT_NE(r.output.find(key), std::string::npos) << key << " in\n" << r.output;
+  const nlohmann::ordered_json j = stats_json_in(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_TRUE(j["machine"]["machine_pages_used"].is_number()) << r.output;
+  EXPECT_EQ(j["machine"]["image_cache_hits"], 1) << r.output;
+  ASSERT_EQ(j["vms"].size(), 2u) << r.output;
+  EXPECT_EQ(j["vms"][1]["name"], "vm1");
+  EXPECT_EQ(j["vms"][1]["state"], "powered-off");
+  EXPECT_TRUE(j["vms"][1]["guest_pages_touched"].is_number());
+  // The keys in their documented order (docs/memory.md).
+  EXPECT_EQ(j["vms"][0].begin().key(), "name");
+  EXPECT_EQ(j.begin().key(), "machine");
+}
+
+// One VM: --stats=json reports instructions and, on the JIT, its counters.
+TEST(CliVm, StatsJsonForOneVm) {
+  auto r = run(std::string("run --deterministic --kernel ") + HELLO_ELF + " --stats=json --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const nlohmann::ordered_json j = stats_json_in(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_GT(j["instructions"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["engine"], "jit");
+  EXPECT_GT(j["jit"]["blocks_compiled"].get<uint64_t>(), 0u) << r.output;
+  r = run(std::string("run --engine=interp --deterministic --kernel ") + HELLO_ELF + " --stats < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(" instructions in "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("JIT:"), std::string::npos) << r.output;
 }
 
 TEST(CliMachine, VmsAreSpreadOverNodesAndAllocateLocally) {
@@ -117,17 +197,19 @@ TEST(CliMachine, VmsAreSpreadOverNodesAndAllocateLocally) {
                " --kernel " + HELLO_ELF + " --console none --console-dir " + testing::TempDir() +
                "/consoles-numa --stats=json --timeout 30 < /dev/null");
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("\"nodes\": 2"), std::string::npos) << r.output;
+  const nlohmann::ordered_json j = stats_json_in(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["machine"]["nodes"], 2);
   // Round robin: vm0 and vm2 on node 0, vm1 and vm3 on node 1, every page local.
-  for (const char* k : {"\"name\": \"vm1\", \"home_node\": 1", "\"name\": \"vm2\", \"home_node\": 0"})
-    EXPECT_NE(r.output.find(k), std::string::npos) << k << " in\n" << r.output;
-  EXPECT_EQ(count(r.output, "\"remote_pages\": 0,"), 4u) << r.output;
-  const size_t at = r.output.find("\"node_pages_used\": [");
-  ASSERT_NE(at, std::string::npos) << r.output;
-  unsigned long n0 = 0, n1 = 0;
-  ASSERT_EQ(std::sscanf(r.output.c_str() + at, "\"node_pages_used\": [%lu, %lu]", &n0, &n1), 2) << r.output;
-  EXPECT_GT(n0, 0u);
-  EXPECT_GT(n1, 0u);
+  ASSERT_EQ(j["vms"].size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(j["vms"][i]["home_node"], i % 2) << i;
+    EXPECT_EQ(j["vms"][i]["remote_pages"], 0) << i;
+  }
+  const nlohmann::ordered_json& nodes = j["machine"]["node_pages_used"];
+  ASSERT_EQ(nodes.size(), 2u) << r.output;
+  EXPECT_GT(nodes[0].get<uint64_t>(), 0u);
+  EXPECT_GT(nodes[1].get<uint64_t>(), 0u);
 }
 
 TEST(CliMachine, BadMachineOptionsAreErrors) {
@@ -137,12 +219,29 @@ TEST(CliMachine, BadMachineOptionsAreErrors) {
   EXPECT_NE(r.output.find("vm7"), std::string::npos) << r.output;
   EXPECT_EQ(run("run --vms 0" + k).status, 2);
   EXPECT_EQ(run("run --vms 2 --config /nonexistent.toml").status, 2);
-  EXPECT_EQ(run("run --stats=json" + k).status, 2);
+  r = run("run --config /nonexistent.toml --mem 64M");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--mem and --config"), std::string::npos) << r.output;
   r = run("run --vms 2 --nodes 1 --mem-per-node 64M --mem 48M" + k);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("overcommit"), std::string::npos) << r.output;
-  r = run("run --vms 2 --lockstep --engine jit" + k);
+  r = run("run --vms 2 --lockstep" + k);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("one VM"), std::string::npos) << r.output;
+}
+
+// Without --console-dir the logs go to a per-run folder outside the source
+// tree, and the command says where.
+TEST(CliMachine, DefaultConsoleDirIsPerRunAndNamed) {
+  const std::string runtime = testing::TempDir() + "/xdg-runtime";
+  std::filesystem::create_directories(runtime);
+  auto r = run("run --vms 2 --deterministic --console none --kernel " + std::string(HELLO_ELF) +
+               " --timeout 30 < /dev/null", "XDG_RUNTIME_DIR=" + runtime);
+  EXPECT_EQ(r.status, 0) << r.output;
+  const size_t at = r.output.find("disco: console logs in " + runtime + "/disco/consoles-");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const size_t from = r.output.find(runtime, at);
+  const std::string dir = r.output.substr(from, r.output.find("/\n", from) - from);
+  EXPECT_EQ(count(slurp(dir + "/vm1.log"), "hello from disco guest"), 1u) << dir;
 }
 #endif

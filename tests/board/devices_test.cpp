@@ -104,7 +104,7 @@ TEST(ParseSize, AcceptsSuffixesAndRejectsGarbage) {
 }
 
 TEST(Vm, RejectsImpossibleMemorySizes) {
-  VmConfig cfg;
+  VmSpec cfg;
   cfg.mem_bytes = 1 << 20;
   EXPECT_THROW(Vm v(cfg), std::invalid_argument);
   cfg.mem_bytes = (256ull << 20) + 1;
@@ -112,7 +112,7 @@ TEST(Vm, RejectsImpossibleMemorySizes) {
 }
 
 TEST(Vm, RamMapHasLowAndHighWindowsAndAHoleForDevices) {
-  VmConfig cfg;
+  VmSpec cfg;
   cfg.mem_bytes = 512ull << 20;
   Vm vm(cfg);
   EXPECT_NE(vm.ram_page(0, false), nullptr);

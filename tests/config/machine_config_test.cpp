@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 
+#include "cli/machine_file.h"
 #include "monitor/machine_config.h"
 
 namespace disco::test {

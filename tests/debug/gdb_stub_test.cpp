@@ -24,8 +24,8 @@ constexpr uint64_t kCodePa = 0x1000;
 constexpr uint64_t kKseg0 = 0xffffffff80000000ull;
 constexpr uint64_t kCode = kKseg0 + kCodePa;
 
-VmConfig config(VmConfig::Engine e) {
-  VmConfig c;
+VmSpec config(Engine e) {
+  VmSpec c;
   c.mem_bytes = 16ull << 20;
   c.deterministic = true;
   c.engine = e;
@@ -53,7 +53,7 @@ VmExit run_insns(Vm& vm, uint64_t n) {
   return vm.run(lim);
 }
 
-class Engines : public testing::TestWithParam<VmConfig::Engine> {};
+class Engines : public testing::TestWithParam<Engine> {};
 
 TEST_P(Engines, StopsExactlyAtABreakpointInTheMiddleOfABlock) {
   Vm vm(config(GetParam()));
@@ -146,16 +146,16 @@ TEST_P(Engines, CodeWrittenByTheDebuggerIsSeen) {
   EXPECT_EQ(back, add5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Gdb, Engines, testing::Values(VmConfig::Engine::Interp, VmConfig::Engine::Jit),
-                         [](const testing::TestParamInfo<VmConfig::Engine>& i) {
-                           return i.param == VmConfig::Engine::Jit ? std::string("Jit") : std::string("Interp");
+INSTANTIATE_TEST_SUITE_P(Gdb, Engines, testing::Values(Engine::Interp, Engine::Jit),
+                         [](const testing::TestParamInfo<Engine>& i) {
+                           return i.param == Engine::Jit ? std::string("Jit") : std::string("Interp");
                          });
 
 // ---------------------------------------------------------------------------
 // Packets on a stopped VM
 
 struct StubFixture : testing::Test {
-  Vm vm{config(VmConfig::Engine::Interp)};
+  Vm vm{config(Engine::Interp)};
   GdbStub stub;
   GdbStub::Action next = GdbStub::Action::None;
   std::string ask(const std::string& p) { return stub.handle(vm, p, next); }

@@ -67,7 +67,8 @@ def main():
     disco, src = sys.argv[1], sys.argv[2]
     args = sys.argv[3:]
     twice = "--deterministic-twice" in args
-    engine = ["--engine", args[args.index("--engine") + 1]] if "--engine" in args else []
+    # The interpreter unless told otherwise (the command's default is the JIT).
+    engine = ["--engine", args[args.index("--engine") + 1] if "--engine" in args else "interp"]
     img = build_image(src)
     script = os.path.join(src, "tests", "linux", "smoke.script")
     if "--lockstep" in args:

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/stats.h"
 #include "jit/jit.h"
 #include "monitor/machine.h"
 #include "monitor/machine_config.h"
@@ -43,8 +44,8 @@ constexpr uint64_t kDataPhys = 0x200000;
 constexpr uint64_t kData = kKseg0 + kDataPhys;
 constexpr uint64_t kDataGpn = kDataPhys / P;
 
-VmConfig small_vm(VmConfig::Engine engine = VmConfig::Engine::Interp) {
-  VmConfig c;
+VmSpec small_vm(Engine engine = Engine::Interp) {
+  VmSpec c;
   c.mem_bytes = 16 * MiB;
   c.deterministic = true;
   c.engine = engine;
@@ -68,8 +69,8 @@ bool load_cached(const Cpu& c, uint64_t va) { return c.stlb_load[mem::stlb_index
 
 struct TwoVms {
   MachineMemory mm{std::vector<uint64_t>{32 * MiB, 32 * MiB}};
-  Vm v0{small_vm(), VmPlacement{&mm, 0, 0, nullptr}};
-  Vm v1{small_vm(), VmPlacement{&mm, 1, 1, nullptr}};
+  Vm v0{small_vm(), VmWiring{&mm, 0, 0, nullptr}};
+  Vm v1{small_vm(), VmWiring{&mm, 1, 1, nullptr}};
   PageSharing ps{mm};
   Vm& vm(int i) { return i ? v1 : v0; }
   TwoVms() {
@@ -207,12 +208,12 @@ void load_page_walker(Vm& vm) {
   vm.cpu().s.pc = kKseg0 + 0x10000;
 }
 
-class OutOfMemory : public ::testing::TestWithParam<VmConfig::Engine> {};
+class OutOfMemory : public ::testing::TestWithParam<Engine> {};
 
 TEST_P(OutOfMemory, StopsTheVmAndSparesTheOthers) {
   MachineMemory mm({4 * P});
-  Vm v0(small_vm(GetParam()), VmPlacement{&mm, 0, 0, nullptr});
-  Vm v1(small_vm(GetParam()), VmPlacement{&mm, 1, 0, nullptr});
+  Vm v0(small_vm(GetParam()), VmWiring{&mm, 0, 0, nullptr});
+  Vm v1(small_vm(GetParam()), VmWiring{&mm, 1, 0, nullptr});
   const auto keep = pattern(3);
   fill(v1.memory(), 5, keep);  // 1 page
   load_page_walker(v0);        // 1 page
@@ -234,9 +235,9 @@ TEST_P(OutOfMemory, StopsTheVmAndSparesTheOthers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, OutOfMemory,
-                         ::testing::Values(VmConfig::Engine::Interp, VmConfig::Engine::Jit),
+                         ::testing::Values(Engine::Interp, Engine::Jit),
                          [](const auto& info) {
-                           return info.param == VmConfig::Engine::Jit ? std::string("Jit") : std::string("Interp");
+                           return info.param == Engine::Jit ? std::string("Jit") : std::string("Interp");
                          });
 
 // ---- guest code on a Machine ------------------------------------------------
@@ -284,27 +285,22 @@ struct TempElf {
 struct GuestMachine {
   TempElf elf;
   std::unique_ptr<Machine> m;
-  explicit GuestMachine(VmConfig::Engine engine, bool sharing = true) {
+  explicit GuestMachine(Engine engine, bool sharing = true) {
     MachineSpec spec;
     spec.sharing = sharing;
     spec.nodes = 2;
     spec.cpus_per_node = 1;
     spec.mem_per_node = 32 * MiB;
     for (const char* name : {"alpha", "beta"}) {
-      VmSpec v;
+      VmSpec v = small_vm(engine);
       v.name = name;
       v.kernel = elf.path;
-      v.mem_bytes = 16 * MiB;
       spec.vms.push_back(v);
     }
     std::string err;
     EXPECT_TRUE(validate_machine(spec, err)) << err;
     m = std::make_unique<Machine>(spec);
-    for (size_t i = 0; i < 2; ++i) {
-      BootSpec boot;
-      boot.kernel = elf.path;
-      EXPECT_TRUE(m->add_vm(small_vm(engine), boot, err)) << err;
-    }
+    for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(m->add_vm(nullptr, err)) << err;
   }
   GuestMemory& mem(size_t i) { return m->vm(i).memory(); }
   // Runs VM i for `n` more instructions, storing `value`.
@@ -323,11 +319,11 @@ struct GuestMachine {
 };
 
 struct GuestParam {
-  VmConfig::Engine engine;
+  Engine engine;
   int storer;
 };
 void PrintTo(const GuestParam& p, std::ostream* os) {
-  *os << (p.engine == VmConfig::Engine::Jit ? "jit" : "interpreter") << ", VM " << p.storer << " stores";
+  *os << (p.engine == Engine::Jit ? "jit" : "interpreter") << ", VM " << p.storer << " stores";
 }
 
 class GuestStores : public ::testing::TestWithParam<GuestParam> {};
@@ -379,7 +375,7 @@ TEST_P(GuestStores, BootImageSharedThenCopiedThenMergedThenCopied) {
   EXPECT_EQ(g.word(s), Y);
   EXPECT_EQ(g.word(s, 8), kMarker);
   EXPECT_EQ(g.word(o, 8), kMarker);
-  if (GetParam().engine == VmConfig::Engine::Jit) {
+  if (GetParam().engine == Engine::Jit) {
     ASSERT_NE(g.m->vm(s).jit(), nullptr);
     EXPECT_GT(g.m->vm(s).jit()->stats().guest_insns_in_blocks, 0u) << "the stores ran in translated code";
   }
@@ -387,10 +383,10 @@ TEST_P(GuestStores, BootImageSharedThenCopiedThenMergedThenCopied) {
 
 INSTANTIATE_TEST_SUITE_P(
     EngineAndStorer, GuestStores,
-    ::testing::Values(GuestParam{VmConfig::Engine::Interp, 0}, GuestParam{VmConfig::Engine::Interp, 1},
-                      GuestParam{VmConfig::Engine::Jit, 0}, GuestParam{VmConfig::Engine::Jit, 1}),
+    ::testing::Values(GuestParam{Engine::Interp, 0}, GuestParam{Engine::Interp, 1},
+                      GuestParam{Engine::Jit, 0}, GuestParam{Engine::Jit, 1}),
     [](const auto& info) {
-      return std::string(info.param.engine == VmConfig::Engine::Jit ? "Jit" : "Interp") +
+      return std::string(info.param.engine == Engine::Jit ? "Jit" : "Interp") +
              (info.param.storer ? "Vm1" : "Vm0");
     });
 
@@ -519,16 +515,17 @@ TEST(JsonReaderSelfTest, AcceptsAndRejects) {
   }
 }
 
-// Reads the machine's statistics, checking the JSON is well formed.
+// Reads the machine's statistics as `disco run --stats=json` prints them,
+// checking the JSON is well formed.
 Json stats_of(Machine& m) {
-  const std::string text = m.stats_json();
+  const std::string text = stats_json(m.stats());
   Json j;
   EXPECT_TRUE(JsonReader(text).document(j)) << text;
   return j;
 }
 
 TEST(MachineStats, ImageCountersBeforeAndAfterTrim) {
-  GuestMachine g(VmConfig::Engine::Interp);
+  GuestMachine g(Engine::Interp);
   Json j = stats_of(*g.m);
   EXPECT_EQ(j["machine"]["image_pages"].num, 2);  // code and data
   EXPECT_EQ(j["machine"]["image_cache_hits"].num, 1);
@@ -542,12 +539,12 @@ TEST(MachineStats, ImageCountersBeforeAndAfterTrim) {
 }
 
 TEST(MachineStats, JsonHasTheMachineAndEveryVm) {
-  GuestMachine g(VmConfig::Engine::Interp);
+  GuestMachine g(Engine::Interp);
   g.run(0, 5);
   g.run(1, 5);
   g.mem(1).page(0x800000, false);  // one zero-page mapping
   g.m->settle_sharing();
-  const std::string text = g.m->stats_json();
+  const std::string text = stats_json(g.m->stats());
   Json j;
   ASSERT_TRUE(JsonReader(text).document(j)) << text;
   ASSERT_EQ(j.kind, Json::Obj);
@@ -603,7 +600,7 @@ TEST(MachineStats, JsonHasTheMachineAndEveryVm) {
   EXPECT_EQ(m["zero_page_mappings"].num, vms.arr[0]["zero_pages"].num + vms.arr[1]["zero_pages"].num);
   EXPECT_GE(m["zero_page_mappings"].num, 1);
   // The text form names both VMs.
-  const std::string t = g.m->stats_text();
+  const std::string t = stats_text(g.m->stats());
   EXPECT_NE(t.find("alpha"), std::string::npos);
   EXPECT_NE(t.find("beta"), std::string::npos);
 }
@@ -612,7 +609,7 @@ TEST(MachineStats, JsonHasTheMachineAndEveryVm) {
 
 // The machine's own scheduler: the scan and the image trim run between
 // slices while both guests store different values to the same address.
-class MachineRun : public ::testing::TestWithParam<VmConfig::Engine> {};
+class MachineRun : public ::testing::TestWithParam<Engine> {};
 
 TEST_P(MachineRun, ScanBetweenSlicesKeepsVmsApart) {
   GuestMachine g(GetParam());
@@ -637,14 +634,14 @@ TEST_P(MachineRun, ScanBetweenSlicesKeepsVmsApart) {
   EXPECT_EQ(g.mem(0).at(kImageGpn), g.mem(1).at(kImageGpn));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, MachineRun, ::testing::Values(VmConfig::Engine::Interp, VmConfig::Engine::Jit),
+INSTANTIATE_TEST_SUITE_P(Engines, MachineRun, ::testing::Values(Engine::Interp, Engine::Jit),
                          [](const auto& info) {
-                           return info.param == VmConfig::Engine::Jit ? std::string("Jit") : std::string("Interp");
+                           return info.param == Engine::Jit ? std::string("Jit") : std::string("Interp");
                          });
 
 // Without sharing there is no image cache and no scan either.
 TEST(MachineNoSharing, EveryVmLoadsItsOwnImageAndNothingMerges) {
-  GuestMachine g(VmConfig::Engine::Interp, /*sharing=*/false);
+  GuestMachine g(Engine::Interp, /*sharing=*/false);
   EXPECT_NE(g.mem(0).at(kImageGpn), g.mem(1).at(kImageGpn));
   g.run(0, 5);
   g.run(1, 5);

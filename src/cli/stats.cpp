@@ -1,0 +1,178 @@
+#include "cli/stats.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/vm.h"
+
+namespace disco {
+
+namespace {
+
+// Keys in the order they are set: the documented order, stable for diffs.
+using Json = nlohmann::ordered_json;
+
+__attribute__((format(printf, 1, 2))) std::string format(const char* fmt, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  return line;
+}
+
+unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+double mib_of_pages(uint64_t pages, uint64_t page_bytes) {
+  return static_cast<double>(pages * page_bytes) / (1 << 20);
+}
+
+}  // namespace
+
+VmRunStats collect_run_stats(Vm& vm, double seconds) {
+  VmRunStats s;
+  s.instructions = vm.instructions();
+  s.seconds = seconds;
+  s.exceptions = vm.cpu().stat_exceptions;
+  s.tlb_refills = vm.cpu().stat_tlb_refills;
+  s.engine = vm.spec().engine;
+  if (const jit::Jit* j = vm.jit()) {
+    s.has_jit = true;
+    s.jit = j->stats();
+    for (uint64_t n : j->fallbacks().by_op) s.jit_fallbacks += n;
+    s.top_fallbacks = j->top_fallbacks(12);
+  }
+  return s;
+}
+
+std::string stats_text(const VmRunStats& s) {
+  const double n = static_cast<double>(s.instructions);
+  std::string out = format(
+      "disco: %.0f instructions in %.3f s = %.1f M instructions/s (exceptions %llu, TLB refills %llu)\n", n,
+      s.seconds, s.seconds > 0 ? n / s.seconds / 1e6 : 0.0, ull(s.exceptions), ull(s.tlb_refills));
+  if (!s.has_jit) return out;
+  const jit::JitStats& j = s.jit;
+  const double total = static_cast<double>(j.guest_insns_in_blocks + j.interp_steps);
+  out += format("JIT: %llu blocks compiled (%llu self loops, %llu KiB code), %llu dispatched, %llu invalidated, "
+                "%llu flushes, %llu chains\n",
+                ull(j.blocks_compiled), ull(j.loops_compiled), ull(j.code_bytes >> 10), ull(j.blocks_executed),
+                ull(j.invalidations), ull(j.flushes), ull(j.chains_linked));
+  out += format("JIT: %.1f%% of instructions ran in blocks, %.1f%% of those through interpreter handlers, "
+                "%llu interpreter steps\n",
+                total > 0 ? 100.0 * static_cast<double>(j.guest_insns_in_blocks) / total : 0.0,
+                j.guest_insns_in_blocks
+                    ? 100.0 * static_cast<double>(s.jit_fallbacks) / static_cast<double>(j.guest_insns_in_blocks)
+                    : 0.0,
+                ull(j.interp_steps));
+  out += format("JIT: exits to the dispatcher: %llu on events, %llu through exit slots, %llu other\n",
+                ull(j.exits_event), ull(j.exits_slot), ull(j.exits_lookup));
+  out += "JIT: top fallbacks:";
+  for (const auto& [name, count] : s.top_fallbacks) out += " " + name + " " + std::to_string(count);
+  return out + "\n";
+}
+
+std::string stats_json(const VmRunStats& s) {
+  Json o;
+  o["instructions"] = s.instructions;
+  o["seconds"] = s.seconds;
+  o["exceptions"] = s.exceptions;
+  o["tlb_refills"] = s.tlb_refills;
+  o["engine"] = engine_name(s.engine);
+  if (s.has_jit) {
+    const jit::JitStats& j = s.jit;
+    Json jo;
+    jo["blocks_compiled"] = j.blocks_compiled;
+    jo["loops_compiled"] = j.loops_compiled;
+    jo["code_bytes"] = j.code_bytes;
+    jo["blocks_executed"] = j.blocks_executed;
+    jo["guest_insns_in_blocks"] = j.guest_insns_in_blocks;
+    jo["interp_steps"] = j.interp_steps;
+    jo["fallbacks"] = s.jit_fallbacks;
+    jo["invalidations"] = j.invalidations;
+    jo["flushes"] = j.flushes;
+    jo["chains_linked"] = j.chains_linked;
+    jo["exits_event"] = j.exits_event;
+    jo["exits_slot"] = j.exits_slot;
+    jo["exits_lookup"] = j.exits_lookup;
+    Json top = Json::object();
+    for (const auto& [name, count] : s.top_fallbacks) top[name] = count;
+    jo["top_fallbacks"] = top;
+    o["jit"] = jo;
+  }
+  return o.dump();
+}
+
+std::string stats_json(const MachineStats& s) {
+  Json vms = Json::array();
+  for (const VmStats& v : s.vms) {
+    Json o;
+    o["name"] = v.name;
+    o["home_node"] = v.home_node;
+    o["mem_bytes"] = v.mem_bytes;
+    o["state"] = vm_exit_name(v.state);
+    o["instructions"] = v.instructions;
+    o["guest_pages_touched"] = v.memory.touched;
+    o["machine_pages"] = v.memory.private_pages;
+    o["shared_pages"] = v.memory.shared;
+    o["zero_pages"] = v.memory.zero;
+    o["remote_pages"] = v.memory.remote;
+    o["cow_breaks"] = v.memory.cow_breaks;
+    o["patched_pages"] = v.memory.patched;
+    o["patch_bytes"] = v.memory.patch_bytes;
+    o["patch_faults"] = v.memory.patch_faults;
+    o["pages_scanned"] = v.pages_scanned;
+    vms.push_back(std::move(o));
+  }
+  Json m;
+  m["nodes"] = s.nodes;
+  m["cpus_per_node"] = s.cpus_per_node;
+  m["mem_per_node_bytes"] = s.mem_per_node_bytes;
+  m["local_latency_ns"] = s.local_latency_ns;
+  m["remote_latency_ns"] = s.remote_latency_ns;
+  m["page_bytes"] = s.page_bytes;
+  m["machine_pages_total"] = s.machine_pages_total;
+  m["machine_pages_used"] = s.machine_pages_used;
+  m["patch_bytes"] = s.patch_bytes;
+  m["machine_bytes_used"] = s.machine_bytes_used;
+  m["node_pages_used"] = s.node_pages_used;
+  m["guest_pages_touched"] = s.guest_pages_touched;
+  m["shared_pages"] = s.shared_pages;
+  m["zero_page_mappings"] = s.zero_page_mappings;
+  m["image_pages"] = s.image_pages;
+  m["image_cache_hits"] = s.image_cache_hits;
+  m["cow_breaks"] = s.cow_breaks;
+  m["patched_pages"] = s.patched_pages;
+  m["patch_faults"] = s.patch_faults;
+  m["pages_scanned"] = s.pages_scanned;
+  m["merges"] = s.merges;
+  m["zero_merges"] = s.zero_merges;
+  m["scan_passes"] = s.scan_passes;
+  m["host_rss_bytes"] = s.host_rss_bytes;
+  Json out;
+  out["machine"] = std::move(m);
+  out["vms"] = std::move(vms);
+  return out.dump();
+}
+
+std::string stats_text(const MachineStats& s) {
+  const uint64_t page = s.page_bytes;
+  std::string out;
+  for (const VmStats& v : s.vms)
+    out += format("disco: %-10s %-13s touched %8.1f MiB  private %8.1f MiB  shared %8.1f MiB  patched %8.1f MiB  "
+                  "cow breaks %llu\n",
+                  v.name.c_str(), vm_exit_name(v.state), mib_of_pages(v.memory.touched, page),
+                  mib_of_pages(v.memory.private_pages, page), mib_of_pages(v.memory.shared, page),
+                  mib_of_pages(v.memory.patched, page), ull(v.memory.cow_breaks));
+  // Machine memory in use: the pools' pages and the patches' host memory.
+  const double used_mib = static_cast<double>(s.machine_bytes_used) / (1 << 20);
+  const double touched_mib = mib_of_pages(s.guest_pages_touched, page);
+  out += format("disco: machine: guest memory in use %.1f MiB, machine memory used %.1f MiB (%.0f%%), "
+                "%llu shared pages, host RSS %.1f MiB\n",
+                touched_mib, used_mib, s.guest_pages_touched ? 100.0 * used_mib / touched_mib : 0.0,
+                ull(s.shared_pages), static_cast<double>(s.host_rss_bytes) / (1 << 20));
+  return out;
+}
+
+}  // namespace disco
