@@ -71,7 +71,11 @@ std::string node(const char* name, uint64_t addr) {
   return b;
 }
 
-enum Phandle : uint32_t { kCpuIntc = 1, kCpuClock = 2, kSyscon = 3 };
+enum Phandle : uint32_t { kCpuIntc = 1, kCpuClock = 2, kSyscon = 3, kGic = 4 };
+
+// dt-bindings/interrupt-controller/mips-gic.h and irq.h.
+constexpr uint32_t kGicShared = 0;
+constexpr uint32_t kIrqTypeLevelHigh = 4;
 
 }  // namespace
 
@@ -119,13 +123,40 @@ std::vector<uint8_t> build_board_fdt(const BoardDescription& b, std::string& err
   w.u32("phandle", kCpuIntc);
   w.end();
 
+  // The GIC (irq-mips-gic.c gic_of_init): it chains itself to the first
+  // CPU vector not reserved (IP2), so no "mti,reserved-cpu-vectors" is
+  // needed while nothing else sits on the CPU interrupt controller's IP2;
+  // interrupt-parent orders its probe after the CPU interrupt controller.
+  // No "mti,gic-timer" child: the CP0 timer stays the clock event device.
+  const bool gic = b.gic_base != 0;
+  if (gic) {
+    w.begin(node("interrupt-controller", b.gic_base));
+    w.str("compatible", "mti,gic");
+    w.reg_list("reg", {{b.gic_base, b.gic_size}});
+    w.empty("interrupt-controller");
+    w.u32("#interrupt-cells", 3);
+    w.u32("interrupt-parent", kCpuIntc);
+    w.u32("phandle", kGic);
+    w.end();
+  }
+  // A device's interrupt: a CPU interrupt-controller input, or a GIC
+  // shared interrupt when there is a GIC.
+  auto interrupt = [&](unsigned cpu_line, unsigned gic_irq) {
+    if (gic) {
+      w.u32("interrupt-parent", kGic);
+      w.cells("interrupts", {kGicShared, gic_irq, kIrqTypeLevelHigh}, false);
+    } else {
+      w.u32("interrupt-parent", kCpuIntc);
+      w.u32("interrupts", cpu_line);
+    }
+  };
+
   const std::string uart = node("serial", b.uart_base);
   w.begin(uart);
   w.str("compatible", "ns16550a");
   w.reg_list("reg", {{b.uart_base, 0x100}});
   w.u32("clock-frequency", b.uart_clock_hz);
-  w.u32("interrupt-parent", kCpuIntc);
-  w.u32("interrupts", b.uart_irq);
+  interrupt(b.uart_irq, b.uart_gic_irq);
   w.end();
 
   if (b.power_base) {
@@ -154,8 +185,7 @@ std::vector<uint8_t> build_board_fdt(const BoardDescription& b, std::string& err
     w.begin(node("rtc", b.rtc_base));
     w.str("compatible", "google,goldfish-rtc");
     w.reg_list("reg", {{b.rtc_base, 0x1000}});
-    w.u32("interrupt-parent", kCpuIntc);
-    w.u32("interrupts", b.rtc_irq);
+    interrupt(b.rtc_irq, b.rtc_gic_irq);
     w.end();
   }
 

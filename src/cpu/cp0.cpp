@@ -51,6 +51,7 @@ uint64_t cp0_read(Cpu& c, unsigned regsel) {
     case EPC: return cp.epc;
     case PRId: return cp.prid;
     case EBase: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.ebase & 0xfffff3ffu)));
+    case CMGCRBase: return c.cfg.cm_gcr_base >> CMGCRBase_SHIFT;  // 0 without a CM (Config3.CMGCR = 0)
     case Config: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.config0)));
     case Config1: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.config1)));
     case Config2: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(cp.config2)));
@@ -105,8 +106,10 @@ void cp0_write(Cpu& c, unsigned regsel, uint64_t v) {
       c.events |= EV_IRQ_CHECK;
       break;
     case EPC: cp.epc = v; break;
-    case EBase: cp.ebase = 0x80000000u | (static_cast<uint32_t>(v) & 0x3ffff000u); break;
-    case Config: cp.config0 = (cp.config0 & ~7u) | (static_cast<uint32_t>(v) & 7u); break;
+    case EBase:  // exception base writable; CPUNum read-only
+      cp.ebase = 0x80000000u | (static_cast<uint32_t>(v) & 0x3ffff000u) | (cp.ebase & EBase_CPUNum);
+      break;
+    case Config: cp.config0 = (cp.config0 & ~Config_K0) | (static_cast<uint32_t>(v) & Config_K0); break;
     case XContext: cp.xcontext = (cp.xcontext & kXContextFixed) | (v & ~kXContextFixed); break;
     case ErrorEPC: cp.errorepc = v; break;
     case TagLo: cp.taglo = v; break;

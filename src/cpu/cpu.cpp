@@ -18,7 +18,7 @@ void Cpu::reset() {
   Cp0State& cp = s.cp0;
   cp.status = Status_ERL | Status_BEV;
   cp.prid = cfg.prid;
-  cp.ebase = cfg.ebase_default & 0xffffffffull;
+  cp.ebase = (cfg.ebase_default & 0xfffff000ull) | (cfg.cpu_num & EBase_CPUNum);
   // Config0: M, BE per endianness, AT = 2 (MIPS64 with all segments), AR = 1
   // (Release 2), MT = 1 (standard TLB), K0 = 3 (cacheable).
   cp.config0 = (1u << 31) | (cfg.big_endian ? 1u << 15 : 0) | (2u << 13) | (1u << 10) | (1u << 7) | 3u;
@@ -27,8 +27,9 @@ void Cpu::reset() {
   cp.config1 = (1u << 31) | (63u << 25) | (1u << 22) | (4u << 19) | (3u << 16) | (1u << 13) |
                (4u << 10) | (3u << 7) | (cfg.has_fpu ? 1u : 0u);
   cp.config2 = 1u << 31;
-  // Config3: ULRI (UserLocal implemented). No M bit: no Config4.
-  cp.config3 = 1u << 13;
+  // Config3: ULRI (UserLocal implemented), CMGCR with a Coherence Manager.
+  // No M bit: no Config4.
+  cp.config3 = (1u << 13) | (cfg.cm_gcr_base ? Config3_CMGCR : 0u);
   cp.wired = 0;
   // FIR: F64, L, W, D, S; implementation/revision as an R10000-ish FPU.
   s.fir = cfg.has_fpu ? ((1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | 0x0900u) : 0;

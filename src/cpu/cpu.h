@@ -52,6 +52,13 @@ struct CpuConfig {
   // a Release 2 identity.
   uint32_t prid = 0x00018900;
   uint64_t ebase_default = 0xffffffff80000000ull;
+  // EBase.CPUNum: this processor's index in its VM (0 = the boot CPU). The
+  // CM's core-local GCRs and the GIC's VP-local block use the same number.
+  unsigned cpu_num = 0;
+  // Physical base of the Coherence Manager's GCRs (32 KiB aligned), or 0
+  // for none. With a CM, Config3.CMGCR = 1 and CMGCRBase (CP0 15, 3) reads
+  // cm_gcr_base >> 4, which is how Linux finds the CM (mips-cm.c).
+  uint64_t cm_gcr_base = 0;
 };
 
 // Soft-TLB entry: a guest virtual page that maps RAM, as host = vaddr + addend.

@@ -15,14 +15,14 @@ const MmioMap::Window* MmioMap::find(uint64_t paddr, unsigned size) const {
   return nullptr;
 }
 
-bool MmioMap::read(uint64_t paddr, unsigned size, uint64_t& value) {
+bool MmioMap::read_by(unsigned cpu, uint64_t paddr, unsigned size, uint64_t& value) {
   const Window* w = find(paddr, size);
-  return w && w->dev->read(paddr - w->base, size, value);
+  return w && w->dev->read_by(cpu, paddr - w->base, size, value);
 }
 
-bool MmioMap::write(uint64_t paddr, unsigned size, uint64_t value) {
+bool MmioMap::write_by(unsigned cpu, uint64_t paddr, unsigned size, uint64_t value) {
   const Window* w = find(paddr, size);
-  return w && w->dev->write(paddr - w->base, size, value);
+  return w && w->dev->write_by(cpu, paddr - w->base, size, value);
 }
 
 }  // namespace disco

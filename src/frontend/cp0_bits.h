@@ -14,7 +14,7 @@ enum : unsigned {
   Wired = reg(6), HWREna = reg(7), BadVAddr = reg(8), Count = reg(9),
   EntryHi = reg(10), Compare = reg(11), Status = reg(12), IntCtl = reg(12, 1),
   SRSCtl = reg(12, 2), SRSMap = reg(12, 3), Cause = reg(13), EPC = reg(14),
-  PRId = reg(15), EBase = reg(15, 1), Config = reg(16), Config1 = reg(16, 1),
+  PRId = reg(15), EBase = reg(15, 1), CMGCRBase = reg(15, 3), Config = reg(16), Config1 = reg(16, 1),
   Config2 = reg(16, 2), Config3 = reg(16, 3), LLAddr = reg(17), WatchLo = reg(18),
   WatchHi = reg(19), XContext = reg(20), Debug = reg(23), DEPC = reg(24),
   PerfCnt = reg(25), ErrCtl = reg(26), CacheErr = reg(27), TagLo = reg(28),
@@ -61,6 +61,20 @@ constexpr uint32_t Cause_CE_SHIFT = 28;
 constexpr uint32_t Cause_CE = 3u << 28;
 constexpr uint32_t Cause_TI = 1u << 30;
 constexpr uint32_t Cause_BD = 1u << 31;
+
+// EBase: CPUNum (read-only, the processor's number in the system).
+constexpr uint32_t EBase_CPUNum = 0x3ffu;
+
+// Config: K0, the kseg0 cacheability attribute (Linux's CPS code writes 5,
+// cacheable coherent write-back, and reads it back).
+constexpr uint32_t Config_K0 = 7u;
+
+// Config3: CMGCR, the CMGCRBase register is implemented (a Coherence
+// Manager is present).
+constexpr uint32_t Config3_CMGCR = 1u << 29;
+// CMGCRBase holds physical address bits 35..15 of the CM's GCRs in bits
+// 31..11: it reads as the physical base >> 4.
+constexpr unsigned CMGCRBase_SHIFT = 4;
 
 // Interrupt line of the Count/Compare timer (IntCtl.IPTI).
 constexpr unsigned kTimerIrq = 7;
