@@ -4,6 +4,7 @@
 // shell prompt (--input).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -34,8 +35,9 @@ class Console {
   // Blocks up to `ns` until input may be ready.
   bool wait_input(uint64_t ns);
 
-  bool quit_requested() const { return quit_; }
-  bool until_matched() const { return matched_; }
+  // Read from any thread (the reader thread sets quit_, the VM's matched_).
+  bool quit_requested() const { return quit_.load(std::memory_order_relaxed); }
+  bool until_matched() const { return matched_.load(std::memory_order_relaxed); }
   bool has_input_source() const { return reader_.joinable() || !script_.empty(); }
 
  private:
@@ -47,8 +49,8 @@ class Console {
   bool tty_ = false;
   bool raw_active_ = false;
   bool escape_ = false;
-  bool quit_ = false;
-  bool matched_ = false;
+  std::atomic<bool> quit_{false};
+  std::atomic<bool> matched_{false};
   std::regex until_re_;
   std::string line_;  // current output line (for --until and prompt detection)
 

@@ -35,7 +35,7 @@ ConsoleMux::ConsoleMux(Console& term, const std::vector<std::string>& names, int
     logs_.push_back(f);
   }
   lines_.resize(names.size());
-  matched_.assign(names.size(), false);
+  matched_ = std::make_unique<std::atomic<bool>[]>(names.size());
 }
 
 ConsoleMux::~ConsoleMux() {
@@ -48,10 +48,14 @@ void ConsoleMux::output(size_t vm, uint8_t ch) {
   const bool input_side = static_cast<int>(vm) == input_vm();
   // The attached VM goes through the terminal console unchanged (it also
   // paces --input on its prompts); in "all" mode lines are prefixed here.
-  if (input_side) term_.output(ch, shown_ != kAll);
+  if (input_side) {
+    std::lock_guard<std::mutex> lk(term_mu_);
+    term_.output(ch, shown_ != kAll);
+  }
   std::string& line = lines_[vm];
   if (ch == '\n') {
     if (shown_ == kAll) {
+      std::lock_guard<std::mutex> lk(term_mu_);
       std::fprintf(stdout, "[%s] %s\n", names_[vm].c_str(), line.c_str());
       std::fflush(stdout);
     }
@@ -60,11 +64,12 @@ void ConsoleMux::output(size_t vm, uint8_t ch) {
   }
   if (ch == '\r') return;
   if (line.size() < 4096) line += static_cast<char>(ch);
-  if (has_until_ && !matched_[vm] && std::regex_search(line, until_re_)) matched_[vm] = true;
+  if (has_until_ && !matched(vm) && std::regex_search(line, until_re_)) matched_[vm].store(true);
 }
 
 void ConsoleMux::finish() {
   if (shown_ != kAll) return;
+  std::lock_guard<std::mutex> lk(term_mu_);
   for (size_t i = 0; i < lines_.size(); ++i)
     if (!lines_[i].empty()) std::fprintf(stdout, "[%s] %s\n", names_[i].c_str(), lines_[i].c_str());
   std::fflush(stdout);

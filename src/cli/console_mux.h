@@ -4,8 +4,11 @@
 // line prefixed with "[name] " (input then goes to the first VM).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <vector>
@@ -26,10 +29,12 @@ class ConsoleMux {
   ConsoleMux(const ConsoleMux&) = delete;
   ConsoleMux& operator=(const ConsoleMux&) = delete;
 
+  // VM `vm`'s UART output. VMs run on several host threads: a VM's own log
+  // and line are touched only by its thread; the terminal is shared (mutex).
   void output(size_t vm, uint8_t ch);
   // The VM that receives terminal input (-1: none).
   int input_vm() const { return shown_ == kNone ? -1 : shown_ == kAll ? 0 : shown_; }
-  bool matched(size_t vm) const { return matched_[vm]; }
+  bool matched(size_t vm) const { return matched_[vm].load(std::memory_order_relaxed); }
   std::string log_path(size_t vm) const { return dir_ + "/" + names_[vm] + ".log"; }
   // Ends partial lines on the terminal (at exit).
   void finish();
@@ -43,7 +48,8 @@ class ConsoleMux {
   std::regex until_re_;
   std::vector<FILE*> logs_;
   std::vector<std::string> lines_;
-  std::vector<bool> matched_;
+  std::unique_ptr<std::atomic<bool>[]> matched_;
+  std::mutex term_mu_;  // the terminal and stdout
 };
 
 }  // namespace disco

@@ -86,66 +86,6 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   return true;
 }
 
-Machine::End Machine::run(const RunLimits& lim) {
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  auto last_scan = start;
-  for (;;) {
-    bool ran = false, any_left = false;
-    uint64_t sleep_ns = 50'000'000;
-    for (size_t i = 0; i < vms_.size(); ++i) {
-      if (exits_[i] != VmExit::Running) continue;
-      any_left = true;
-      Vm& v = *vms_[i];
-      if (v.idle()) {
-        if (lim.poll_input) lim.poll_input(i, v);
-        const uint64_t ns = v.wake_in_ns();
-        if (ns > 0) {
-          sleep_ns = std::min(sleep_ns, ns);
-          continue;
-        }
-      }
-      Vm::Limits l;
-      l.slice_cycles = lim.slice_cycles;
-      l.yield_when_idle = true;
-      l.should_stop = lim.should_stop;
-      if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
-      const VmExit r = lim.run_vm ? lim.run_vm(i, v, l) : v.run(l);
-      ran = true;
-      if (r == VmExit::Stopped) return End::Stopped;
-      if (r != VmExit::Running) {
-        exits_[i] = r;
-        if (spec_.sharing) sharing_.remove(&v.memory());
-        if (lim.on_exit) lim.on_exit(i, r);
-      }
-    }
-    if (!any_left) return End::AllStopped;
-    auto now = clock::now();
-    if (spec_.sharing) {
-      // The budget comes from the time since the last scan ended, so the
-      // scan's own time earns it nothing: a host that hashes slower than
-      // scan_rate still gives the VMs their share (no runaway). At most
-      // 100 ms' worth at once.
-      const double dt = std::min(0.1, std::chrono::duration<double>(now - last_scan).count());
-      const uint64_t budget = static_cast<uint64_t>(dt * static_cast<double>(spec_.scan_pages_per_sec));
-      if (budget > 0) {
-        sharing_.scan(budget);
-        images_->trim();
-        now = clock::now();
-        last_scan = now;
-      }
-    }
-    if (lim.should_stop && lim.should_stop()) return End::Stopped;
-    if (lim.timeout_seconds > 0 && std::chrono::duration<double>(now - start).count() > lim.timeout_seconds)
-      return End::Timeout;
-    if (!ran) {
-      // Every VM idles: sleep until the first timer (or console input).
-      if (lim.wait_input) lim.wait_input(sleep_ns);
-      else std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
-    }
-  }
-}
-
 void Machine::settle_sharing(unsigned max_passes) {
   if (!spec_.sharing) return;
   images_->trim();
@@ -159,6 +99,10 @@ void Machine::settle_sharing(unsigned max_passes) {
 }
 
 MachineStats Machine::stats() {
+  // While the processors run on host threads, every VM's memory is read
+  // with the world paused (stats() is called on the coordinator's thread).
+  const bool paused = sched_ != nullptr;
+  if (paused) pause_world();
   MachineStats m;
   for (size_t i = 0; i < vms_.size(); ++i) {
     VmStats v;
@@ -196,6 +140,7 @@ MachineStats Machine::stats() {
   m.zero_merges = sh.zero_merges;
   m.scan_passes = sh.passes;
   m.host_rss_bytes = host_rss_bytes();
+  if (paused) resume_world();
   return m;
 }
 

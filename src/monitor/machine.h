@@ -4,6 +4,7 @@
 // slices); when all of them idle, the thread sleeps until the first timer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,7 +73,14 @@ class Machine {
     uint64_t slice_cycles = 2'000'000;
   };
   enum class End { AllStopped, Stopped, Timeout };
+  // Runs the VMs until they all stop, should_stop, or the timeout. Every
+  // modelled processor that has a vCPU to run gets a host thread
+  // (monitor/machine_run.cpp); with one processor, deterministic time or a
+  // debugger (run_vm), everything runs on the calling thread in turn.
   End run(const RunLimits& lim);
+  // Host threads the last run() used, and slices each processor ran.
+  unsigned host_threads() const { return last_host_threads_; }
+  const std::vector<uint64_t>& processor_slices() const { return processor_slices_; }
 
   size_t size() const { return vms_.size(); }
   Vm& vm(size_t i) { return *vms_[i]; }
@@ -95,6 +103,20 @@ class Machine {
   PageSharing sharing_;
   std::vector<std::unique_ptr<Vm>> vms_;
   std::vector<VmExit> exits_;
+
+  // machine_run.cpp
+  struct Sched;
+  Sched* sched_ = nullptr;  // run_threads()'s, while it runs
+  unsigned last_host_threads_ = 0;
+  std::vector<uint64_t> processor_slices_;
+  unsigned host_threads_for(const RunLimits& lim) const;
+  uint64_t scan_budget(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point last) const;
+  End run_one_thread(const RunLimits& lim);
+  End run_threads(const RunLimits& lim, unsigned nthreads);
+  void processor_loop(unsigned p, const RunLimits& lim);
+  // No processor runs a slice between these (the coordinator's thread only).
+  void pause_world();
+  void resume_world();
 };
 
 // Host resident set size of this process, in bytes (0 if unknown).

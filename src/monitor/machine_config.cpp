@@ -122,10 +122,10 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
     }
   }
   const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
-  if (vcpus > cpus) {
+  if (vcpus > cpus && !spec.overcommit) {
     error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " +
             std::to_string(cpus) + " processors (" + std::to_string(nodes) + " nodes x " +
-            std::to_string(spec.cpus_per_node) + ")";
+            std::to_string(spec.cpus_per_node) + "; --overcommit time-slices them)";
     return false;
   }
   const unsigned __int128 have = static_cast<unsigned __int128>(nodes) * spec.mem_per_node;

@@ -46,6 +46,7 @@ unsigned MachineMemory::node_of(MPage p) const {
 }
 
 MPage MachineMemory::alloc(unsigned node, PageMapper owner) {
+  std::lock_guard<std::mutex> lk(mu_);
   const unsigned n_nodes = nodes();
   if (node >= n_nodes) node = 0;
   // Home node first, then the others in order of distance (all remote
@@ -71,6 +72,7 @@ MPage MachineMemory::alloc(unsigned node, PageMapper owner) {
 }
 
 void MachineMemory::map(MPage p, PageMapper who) {
+  std::lock_guard<std::mutex> lk(mu_);
   if (p == zero_page_) {
     ++zero_refs_;
     return;
@@ -85,6 +87,7 @@ void MachineMemory::map(MPage p, PageMapper who) {
 }
 
 void MachineMemory::unmap(MPage p, PageMapper who) {
+  std::lock_guard<std::mutex> lk(mu_);
   if (p == zero_page_) {
     --zero_refs_;
     return;
@@ -110,6 +113,7 @@ void MachineMemory::unmap(MPage p, PageMapper who) {
 }
 
 std::vector<PageMapper> MachineMemory::mappers(MPage p) const {
+  std::lock_guard<std::mutex> lk(mu_);
   if (p == zero_page_ || info_[p].refs == 0) return {};
   if (info_[p].refs == 1) return {info_[p].owner};
   return shared_.at(p);

@@ -10,9 +10,13 @@
 //    shared: every mapper holds it read-only and a write copies it first.
 //  - A free page reads as zeros (fresh or returned to the host with
 //    MADV_DONTNEED), so alloc() hands out zeroed pages.
+//  - Thread-safe: VMs on different host threads allocate, map and unmap
+//    concurrently; every member takes the memory's mutex (host() and the
+//    zero page are fixed and need none).
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -46,8 +50,8 @@ class MachineMemory {
 
   unsigned nodes() const { return static_cast<unsigned>(node_first_.size()); }
   uint64_t total_pages() const { return total_pages_; }
-  uint64_t used_pages() const { return used_pages_; }
-  uint64_t used_pages_on(unsigned node) const { return node_used_[node]; }
+  uint64_t used_pages() const { std::lock_guard<std::mutex> lk(mu_); return used_pages_; }
+  uint64_t used_pages_on(unsigned node) const { std::lock_guard<std::mutex> lk(mu_); return node_used_[node]; }
   unsigned node_of(MPage p) const;
 
   uint8_t* host(MPage p) const { return p == zero_page_ ? zero_host_ : base_ + (static_cast<uint64_t>(p) << 12); }
@@ -61,26 +65,36 @@ class MachineMemory {
   // Removes a mapper; the page is freed when nobody maps it.
   void unmap(MPage p, PageMapper who);
 
-  uint32_t refs(MPage p) const { return p == zero_page_ ? zero_refs_ : info_[p].refs; }
-  bool writable_in_place(MPage p) const { return p != zero_page_ && info_[p].refs == 1; }
+  uint32_t refs(MPage p) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return p == zero_page_ ? zero_refs_ : info_[p].refs;
+  }
+  bool writable_in_place(MPage p) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return p != zero_page_ && info_[p].refs == 1;
+  }
   // Who maps `p` (not kept for the zero page, which is never remapped).
   std::vector<PageMapper> mappers(MPage p) const;
 
   // Pages with more than one mapper, not counting the zero page.
-  uint64_t shared_pages() const { return shared_pages_; }
-  uint64_t zero_page_refs() const { return zero_refs_; }
+  uint64_t shared_pages() const { std::lock_guard<std::mutex> lk(mu_); return shared_pages_; }
+  uint64_t zero_page_refs() const { std::lock_guard<std::mutex> lk(mu_); return zero_refs_; }
 
   // Host memory holding patches (sub-page sharing), counted as machine
   // memory in use by the statistics.
-  void add_patch_bytes(int64_t delta) { patch_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(patch_bytes_) + delta); }
-  uint64_t patch_bytes() const { return patch_bytes_; }
+  void add_patch_bytes(int64_t delta) {
+    std::lock_guard<std::mutex> lk(mu_);
+    patch_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(patch_bytes_) + delta);
+  }
+  uint64_t patch_bytes() const { std::lock_guard<std::mutex> lk(mu_); return patch_bytes_; }
 
  private:
   struct PageInfo {
     uint32_t refs = 0;
     PageMapper owner{0, 0};  // valid when refs == 1
   };
-  void free_page(MPage p);
+  void free_page(MPage p);  // mu_ held
+  mutable std::mutex mu_;
 
   uint8_t* base_ = nullptr;
   uint64_t bytes_ = 0;

@@ -354,7 +354,20 @@ TEST_F(MachineConfig, TooManyVcpus) {
   s.nodes = 4;
   s.cpus_per_node = 2;
   s.vms.assign(5, vm(256 * MiB, 2));
-  EXPECT_EQ(validate_error(s), "the VMs ask for 10 vCPUs but the machine has 8 processors (4 nodes x 2)");
+  EXPECT_EQ(validate_error(s),
+            "the VMs ask for 10 vCPUs but the machine has 8 processors (4 nodes x 2; --overcommit time-slices them)");
+}
+
+TEST_F(MachineConfig, OvercommitTimeSlicesVcpus) {
+  MachineSpec s;
+  s.nodes = 1;
+  s.cpus_per_node = 1;
+  s.overcommit = true;
+  s.vms.assign(2, vm(256 * MiB, 1));
+  std::string error;
+  EXPECT_TRUE(validate_machine(s, error)) << error;
+  s.overcommit = false;
+  EXPECT_FALSE(validate_machine(s, error));
 }
 
 TEST_F(MachineConfig, OvercommitNeedsPermission) {
