@@ -123,6 +123,8 @@ std::string stats_json(const MachineStats& s) {
     o["patch_bytes"] = v.memory.patch_bytes;
     o["patch_faults"] = v.memory.patch_faults;
     o["pages_scanned"] = v.pages_scanned;
+    o["idle_cycles"] = v.idle_cycles;
+    o["run_seconds"] = v.run_seconds;
     vms.push_back(std::move(o));
   }
   Json m;
@@ -150,6 +152,18 @@ std::string stats_json(const MachineStats& s) {
   m["zero_merges"] = s.zero_merges;
   m["scan_passes"] = s.scan_passes;
   m["host_rss_bytes"] = s.host_rss_bytes;
+  m["host_threads"] = s.host_threads;
+  Json procs = Json::array();
+  for (const ProcessorStats& p : s.processors) {
+    Json o;
+    o["index"] = p.index;
+    o["node"] = p.node;
+    o["host_tid"] = p.host_tid;
+    o["slices"] = p.slices;
+    o["busy_seconds"] = p.busy_seconds;
+    procs.push_back(std::move(o));
+  }
+  m["processors"] = std::move(procs);
   Json out;
   out["machine"] = std::move(m);
   out["vms"] = std::move(vms);
@@ -172,6 +186,9 @@ std::string stats_text(const MachineStats& s) {
                 "%llu shared pages, host RSS %.1f MiB\n",
                 touched_mib, used_mib, s.guest_pages_touched ? 100.0 * used_mib / touched_mib : 0.0,
                 ull(s.shared_pages), static_cast<double>(s.host_rss_bytes) / (1 << 20));
+  for (const ProcessorStats& p : s.processors)
+    out += format("disco: processor %u (node %u): host thread %ld, %llu slices, %.2f s busy\n", p.index, p.node,
+                  p.host_tid, ull(p.slices), p.busy_seconds);
   return out;
 }
 

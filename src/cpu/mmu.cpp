@@ -139,21 +139,32 @@ void flush_store_entries(Cpu& c) {
 
 namespace {
 
+// Guest accesses are naturally aligned and single-copy atomic against
+// other processors: relaxed atomic accesses (plain movs on x86-64).
+template <typename T>
+T host_load(const uint8_t* p) {
+  return __atomic_load_n(reinterpret_cast<const T*>(p), __ATOMIC_RELAXED);
+}
+template <typename T>
+void host_store(uint8_t* p, T v) {
+  __atomic_store_n(reinterpret_cast<T*>(p), v, __ATOMIC_RELAXED);
+}
+
 uint64_t read_host(const Cpu& c, const uint8_t* p, unsigned size) {
   switch (size) {
-    case 1: return *p;
-    case 2: { uint16_t v; std::memcpy(&v, p, 2); return to_guest_order(c, v); }
-    case 4: { uint32_t v; std::memcpy(&v, p, 4); return to_guest_order(c, v); }
-    default: { uint64_t v; std::memcpy(&v, p, 8); return to_guest_order(c, v); }
+    case 1: return host_load<uint8_t>(p);
+    case 2: return to_guest_order(c, host_load<uint16_t>(p));
+    case 4: return to_guest_order(c, host_load<uint32_t>(p));
+    default: return to_guest_order(c, host_load<uint64_t>(p));
   }
 }
 
 void write_host(const Cpu& c, uint8_t* p, unsigned size, uint64_t value) {
   switch (size) {
-    case 1: *p = static_cast<uint8_t>(value); break;
-    case 2: { uint16_t v = to_guest_order(c, static_cast<uint16_t>(value)); std::memcpy(p, &v, 2); break; }
-    case 4: { uint32_t v = to_guest_order(c, static_cast<uint32_t>(value)); std::memcpy(p, &v, 4); break; }
-    default: { uint64_t v = to_guest_order(c, value); std::memcpy(p, &v, 8); break; }
+    case 1: host_store<uint8_t>(p, static_cast<uint8_t>(value)); break;
+    case 2: host_store<uint16_t>(p, to_guest_order(c, static_cast<uint16_t>(value))); break;
+    case 4: host_store<uint32_t>(p, to_guest_order(c, static_cast<uint32_t>(value))); break;
+    default: host_store<uint64_t>(p, to_guest_order(c, value)); break;
   }
 }
 

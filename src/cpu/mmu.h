@@ -44,8 +44,10 @@ template <typename T>
 inline bool load(Cpu& c, uint64_t vaddr, T& out) {
   const SoftTlbEntry& e = c.stlb_load[stlb_index(vaddr)];
   if (__builtin_expect(e.tag == ((vaddr & ~(kPageMask ^ (sizeof(T) - 1))) | c.mode_key), 1)) {
-    T v;
-    std::memcpy(&v, reinterpret_cast<const void*>(e.addend + vaddr), sizeof(T));
+    // Naturally aligned (the tag keeps the low bits): one relaxed atomic
+    // access, as the guest's own access is single-copy atomic against
+    // other processors (a plain mov on x86-64).
+    const T v = __atomic_load_n(reinterpret_cast<const T*>(e.addend + vaddr), __ATOMIC_RELAXED);
     out = to_guest_order(c, v);
     return true;
   }
@@ -59,8 +61,7 @@ template <typename T>
 inline bool store(Cpu& c, uint64_t vaddr, T value) {
   const SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
   if (__builtin_expect(e.tag == ((vaddr & ~(kPageMask ^ (sizeof(T) - 1))) | c.mode_key), 1)) {
-    T v = to_guest_order(c, value);
-    std::memcpy(reinterpret_cast<void*>(e.addend + vaddr), &v, sizeof(T));
+    __atomic_store_n(reinterpret_cast<T*>(e.addend + vaddr), to_guest_order(c, value), __ATOMIC_RELAXED);
     return true;
   }
   return store_slow(c, vaddr, sizeof(T), value);

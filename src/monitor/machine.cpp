@@ -111,6 +111,8 @@ MachineStats Machine::stats() {
     v.mem_bytes = vms_[i]->mem_bytes();
     v.state = exits_[i];
     v.instructions = vms_[i]->instructions();
+    v.idle_cycles = vms_[i]->idle_cycles();
+    v.run_seconds = i < vm_run_seconds_.size() ? vm_run_seconds_[i] : 0;
     v.memory = vms_[i]->memory().stats();
     v.pages_scanned = sharing_.scanned_of(static_cast<uint32_t>(i));
     m.guest_pages_touched += v.memory.touched;
@@ -140,6 +142,8 @@ MachineStats Machine::stats() {
   m.zero_merges = sh.zero_merges;
   m.scan_passes = sh.passes;
   m.host_rss_bytes = host_rss_bytes();
+  m.host_threads = last_host_threads_;
+  m.processors = processors_;
   if (paused) resume_world();
   return m;
 }

@@ -27,8 +27,19 @@ struct VmStats {
   uint64_t mem_bytes = 0;
   VmExit state = VmExit::Running;
   uint64_t instructions = 0;
+  uint64_t idle_cycles = 0;     // cycles the processor idled in WAIT (deterministic time)
+  double run_seconds = 0;       // host time in its slices (on any processor)
   GuestMemory::Stats memory;
   uint64_t pages_scanned = 0;   // by the sharing scan, in this VM
+};
+
+// One modelled processor of the last or current run(): the host thread it
+// ran on (Linux thread id) and how much it ran.
+struct ProcessorStats {
+  unsigned index = 0, node = 0;
+  long host_tid = 0;
+  uint64_t slices = 0;
+  double busy_seconds = 0;  // in VM slices
 };
 
 struct MachineStats {
@@ -46,6 +57,8 @@ struct MachineStats {
   uint64_t image_pages = 0, image_cache_hits = 0;
   uint64_t pages_scanned = 0, merges = 0, zero_merges = 0, scan_passes = 0;
   uint64_t host_rss_bytes = 0;
+  unsigned host_threads = 0;          // of the last run(): 1 = all VMs on the calling thread
+  std::vector<ProcessorStats> processors;
   std::vector<VmStats> vms;
 };
 
@@ -78,9 +91,8 @@ class Machine {
   // (monitor/machine_run.cpp); with one processor, deterministic time or a
   // debugger (run_vm), everything runs on the calling thread in turn.
   End run(const RunLimits& lim);
-  // Host threads the last run() used, and slices each processor ran.
+  // Host threads the last run() used.
   unsigned host_threads() const { return last_host_threads_; }
-  const std::vector<uint64_t>& processor_slices() const { return processor_slices_; }
 
   size_t size() const { return vms_.size(); }
   Vm& vm(size_t i) { return *vms_[i]; }
@@ -108,7 +120,11 @@ class Machine {
   struct Sched;
   Sched* sched_ = nullptr;  // run_threads()'s, while it runs
   unsigned last_host_threads_ = 0;
-  std::vector<uint64_t> processor_slices_;
+  // Written by processor p's thread only (under the scheduler's mutex when
+  // threaded); read by stats().
+  std::vector<ProcessorStats> processors_;
+  std::vector<double> vm_run_seconds_;
+  void account_slice(unsigned p, size_t vm, double seconds);
   unsigned host_threads_for(const RunLimits& lim) const;
   uint64_t scan_budget(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point last) const;
   End run_one_thread(const RunLimits& lim);

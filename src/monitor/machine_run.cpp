@@ -9,6 +9,9 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "monitor/machine.h"
 
 namespace disco {
@@ -39,7 +42,21 @@ unsigned Machine::host_threads_for(const RunLimits& lim) const {
 Machine::End Machine::run(const RunLimits& lim) {
   const unsigned n = host_threads_for(lim);
   last_host_threads_ = n;
+  processors_.assign(n, ProcessorStats{});
+  for (unsigned p = 0; p < n; ++p) {
+    processors_[p].index = p;
+    processors_[p].node = p / std::max(1u, spec_.cpus_per_node);
+  }
+  vm_run_seconds_.resize(vms_.size(), 0.0);
   return n <= 1 ? run_one_thread(lim) : run_threads(lim, n);
+}
+
+void Machine::account_slice(unsigned p, size_t vm, double seconds) {
+  ProcessorStats& ps = processors_[p];
+  if (!ps.host_tid) ps.host_tid = static_cast<long>(syscall(SYS_gettid));
+  ++ps.slices;
+  ps.busy_seconds += seconds;
+  vm_run_seconds_[vm] += seconds;
 }
 
 Machine::End Machine::run_one_thread(const RunLimits& lim) {
@@ -66,7 +83,9 @@ Machine::End Machine::run_one_thread(const RunLimits& lim) {
       l.yield_when_idle = true;
       l.should_stop = lim.should_stop;
       if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+      const auto t0 = clock::now();
       const VmExit r = lim.run_vm ? lim.run_vm(i, v, l) : v.run(l);
+      account_slice(0, i, std::chrono::duration<double>(clock::now() - t0).count());
       ran = true;
       if (r == VmExit::Stopped) return End::Stopped;
       if (r != VmExit::Running) {
@@ -108,7 +127,6 @@ struct Machine::Sched {
   std::deque<size_t> ready;
   std::vector<clock::time_point> wake_at;  // idle VMs: when to run them again (max: not idle)
   std::vector<std::pair<size_t, VmExit>> finished;
-  std::vector<uint64_t> slices;   // per processor, for the statistics
   unsigned running = 0;           // slices in progress
   bool pause = false, stop = false;
   // Read by running slices between chunks (Vm::Limits::should_stop): set
@@ -160,7 +178,6 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim) {
     const size_t i = *pick;
     sh.ready.erase(pick);
     ++sh.running;
-    ++sh.slices[p];
     lk.unlock();
 
     Vm& v = *vms_[i];
@@ -169,7 +186,9 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim) {
     l.yield_when_idle = true;
     l.should_stop = [&sh] { return sh.yield.load(std::memory_order_relaxed); };
     if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+    const auto t0 = clock::now();
     const VmExit r = v.run(l);
+    const double secs = std::chrono::duration<double>(clock::now() - t0).count();
     uint64_t wake_ns = 0;
     if (r == VmExit::Running && v.idle()) {
       if (lim.poll_input) lim.poll_input(i, v);
@@ -177,6 +196,7 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim) {
     }
 
     lk.lock();
+    account_slice(p, i, secs);
     --sh.running;
     if (r == VmExit::Running || r == VmExit::Stopped) {  // Stopped: ended early by `yield`
       if (wake_ns > 0) sh.wake_at[i] = clock::now() + std::chrono::nanoseconds(wake_ns);
@@ -192,7 +212,6 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
   Sched sh;
   sched_ = &sh;
   sh.wake_at.assign(vms_.size(), clock::time_point::max());
-  sh.slices.assign(nthreads, 0);
   size_t left = 0;
   for (size_t i = 0; i < vms_.size(); ++i)
     if (exits_[i] == VmExit::Running) {
@@ -260,7 +279,6 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
     sh.work.notify_all();
   }
   for (std::thread& t : processors) t.join();
-  processor_slices_ = sh.slices;
   sched_ = nullptr;
   return end;
 }
