@@ -15,7 +15,9 @@ Checks, on the interpreter and on the JIT:
   - every VM's console log holds its PHYSWALK line with its id, foreign=0,
     corrupt=0 and ram_pages = mem / 4 KiB,
   - the --stats-file JSON parses, machine.cow_breaks > 0 (the guests' writes
-    broke shared pages) and machine.shared_pages exists (>= 0).
+    broke shared pages) and machine.shared_pages exists (>= 0); on
+    deterministic time the VMs ran on one host thread, on host time each
+    VM's processor on a thread of its own (machine.processors).
 A second run per engine, on host time, has the guests leave their pages
 alone for a while after writing their id into the common pages, so that
 sub-page sharing stores those (one word apart from the other VMs' copies)
@@ -215,6 +217,15 @@ def check_stats(engine, data, patching):
     names = sorted(str(v.get("name")) for v in vms if isinstance(v, dict)) if isinstance(vms, list) else None
     if names != sorted(n for n, _, _ in VMS):
         fail("%s: stats: vms names %r (expected %r)" % (engine, names, [n for n, _, _ in VMS]))
+        good = False
+    # Host time: each of the three modelled processors ran on a host thread
+    # of its own; deterministic time runs every VM on one thread in turn.
+    want_threads = len(VMS) if patching else 1
+    procs = machine.get("processors")
+    tids = sorted({p.get("host_tid") for p in procs if isinstance(p, dict)}) if isinstance(procs, list) else []
+    if machine.get("host_threads") != want_threads or len(tids) != want_threads or 0 in tids:
+        fail("%s: stats: host_threads %r, processors' host threads %r (expected %d distinct threads)" %
+             (engine, machine.get("host_threads"), tids, want_threads))
         good = False
     faults = machine.get("patch_faults")
     if patching and (not isinstance(faults, int) or isinstance(faults, bool) or faults <= 0):
