@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 MIB = 1 << 20
 PAGE = 4096
@@ -315,6 +316,31 @@ def out_of_memory(disco, elf, tmp):
     show_tail("disco stderr", err)
 
 
+def prompt_stop(disco, elf, tmp):
+    """--timeout ends a machine whose processors all run busy guests on
+    their own host threads promptly: exit 124 well within the limit."""
+    print("== a timeout stops every processor thread", flush=True)
+    work = os.path.join(tmp, "stop")
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs)
+    cfg = write_config(os.path.join(work, "machine.toml"), {}, {"enabled": "true"},
+                       [{"name": n, "kernel": elf, "append": "walkid=%d walkspin=600000" % (k + 1), "mem": "32M"}
+                        for k, n in enumerate(("p", "q", "r"))])
+    t0 = time.monotonic()
+    rc, out, err = run_disco(disco, ["--config", cfg, "--console", "none", "--console-dir", logs,
+                                     "--timeout", "2", "--stats"], NEG_TIMEOUT)
+    secs = time.monotonic() - t0
+    threads = re.findall(r"processor \d+ \(node \d+\): host thread (\d+)", err)
+    if rc != 124 or secs > 8:
+        fail("stop: exit status %s after %.1f s (expected 124 within 8 s)" % (rc, secs))
+        show_tail("disco stderr", err)
+    elif len(set(threads)) != 3:
+        fail("stop: %d processor host threads in the statistics (expected 3)" % len(set(threads)))
+        show_tail("disco stderr", err)
+    else:
+        ok("stop: exit 124 after %.1f s with 3 busy processor threads" % secs)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("disco")
@@ -338,6 +364,7 @@ def main():
         if not a.skip_negative:
             negative_tests(disco, elf, tmp)
             out_of_memory(disco, elf, tmp)
+        prompt_stop(disco, elf, tmp)
     finally:
         if a.keep or failures:
             print("files kept in " + tmp)
