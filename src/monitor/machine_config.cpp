@@ -81,7 +81,7 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
   uint64_t vcpus = 0, mem = 0;
   for (const VmSpec& vm : spec.vms) {
     if (vm.vcpus < 1 || vm.vcpus > kMaxVcpus) {
-      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": must be between 1 and 64";
+      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": must be between 1 and 16 (the guest kernel's NR_CPUS)";
       return false;
     }
     if (const std::string why = mem_size_problem(vm.mem_bytes); !why.empty()) {
@@ -103,7 +103,12 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
     spec.nodes = static_cast<unsigned>(std::clamp<uint64_t>(n, 1, kMaxNodes));
   }
   const unsigned nodes = spec.nodes;
-  if (spec.cpus_per_node == 0) spec.cpus_per_node = static_cast<unsigned>((vcpus + nodes - 1) / nodes);
+  if (spec.cpus_per_node == 0) {
+    // Room for the VMs' vCPUs, and for the largest VM on one node.
+    unsigned widest = 1;
+    for (const VmSpec& vm : spec.vms) widest = std::max(widest, vm.vcpus);
+    spec.cpus_per_node = std::max(widest, static_cast<unsigned>((vcpus + nodes - 1) / nodes));
+  }
   if (spec.mem_per_node == 0) spec.mem_per_node = ((mem + nodes - 1) / nodes + kPageMask) & ~kPageMask;
   if (spec.mem_per_node & kPageMask) {
     error = "machine: mem_per_node = " + std::to_string(spec.mem_per_node) +
@@ -118,6 +123,14 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
       const std::string range = nodes == 1 ? " node (0)" : " nodes (0.." + std::to_string(nodes - 1) + ")";
       error = "vm " + vm.name + ": home_node = " + std::to_string(vm.home_node) + ": the machine has " +
               std::to_string(nodes) + range;
+      return false;
+    }
+  }
+  for (const VmSpec& vm : spec.vms) {
+    // A VM's vCPUs run on its home node's processors (Disco's scheduler).
+    if (vm.vcpus > spec.cpus_per_node && !spec.overcommit) {
+      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than a node's " +
+              std::to_string(spec.cpus_per_node) + " processors (--overcommit time-slices them)";
       return false;
     }
   }

@@ -253,8 +253,8 @@ TEST_F(MachineConfig, BadSizesAreNamed) {
 }
 
 TEST_F(MachineConfig, OutOfRangeIntegersAreNamed) {
-  EXPECT_TRUE(Has(load_error("[[vm]]\nvcpus = 0\n"), ":2: vm[0].vcpus: 0 is out of range (1 .. 64)"));
-  EXPECT_TRUE(Has(load_error("[[vm]]\nvcpus = 65\n"), "vm[0].vcpus: 65 is out of range"));
+  EXPECT_TRUE(Has(load_error("[[vm]]\nvcpus = 0\n"), ":2: vm[0].vcpus: 0 is out of range (1 .. 16)"));
+  EXPECT_TRUE(Has(load_error("[[vm]]\nvcpus = 17\n"), "vm[0].vcpus: 17 is out of range"));
   EXPECT_TRUE(Has(load_error("[[vm]]\ncount = 0\n"), "vm[0].count: 0 is out of range"));
   EXPECT_TRUE(Has(load_error("[[vm]]\ncount = 9223372036854775807\n"), "vm[0].count:"));
   EXPECT_TRUE(Has(load_error("[[vm]]\nhome_node = -2\n"), "vm[0].home_node:"));
@@ -400,8 +400,14 @@ TEST_F(MachineConfig, PerVmLimits) {
   s.vms[0].name = "big";
   s.vms[0].vcpus = 0;
   EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 0"));
-  s.vms[0].vcpus = 65;
-  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 65"));
+  s.vms[0].vcpus = 17;
+  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 17: must be between 1 and 16 (the guest kernel's NR_CPUS)"));
+  s.vms[0].vcpus = 4;
+  s.nodes = 2;
+  s.cpus_per_node = 2;
+  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 4: more than a node's 2 processors"));
+  s.nodes = 0;
+  s.cpus_per_node = 0;
   s.vms[0].vcpus = 1;
   for (uint64_t mem : {8 * MiB, 16 * MiB + 1, 64 * 1024 * MiB + 4096}) {
     s.vms[0].mem_bytes = mem;
