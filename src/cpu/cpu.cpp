@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
+#include "cpu/code_registry.h"
 #include "cpu/mmu.h"
 
 namespace disco {
@@ -34,7 +36,9 @@ void Cpu::reset() {
   // FIR: F64, L, W, D, S; implementation/revision as an R10000-ish FPU.
   s.fir = cfg.has_fpu ? ((1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | 0x0900u) : 0;
   s.pc = 0xffffffffbfc00000ull;
-  events = EV_IRQ_CHECK;
+  // A request posted while held in reset is still queued: keep its bit.
+  events.fetch_and(EV_REQUEST);
+  events.fetch_or(EV_IRQ_CHECK);
   mem::flush_soft_tlb(*this);
   mode_changed();
   next_timer_cycle = ~0ull;
@@ -58,6 +62,69 @@ void Cpu::set_irq_line(unsigned line, bool level) {
   if (level) irq_lines.fetch_or(bit, std::memory_order_release);
   else irq_lines.fetch_and(~bit, std::memory_order_release);
   events.fetch_or(EV_IRQ_CHECK);
+  gate.wake();
+}
+
+uint64_t Cpu::post(const CpuRequest& r) {
+  const uint64_t ticket = mailbox.push(r);
+  // Before `parked` is read (acked): see enter_guest.
+  events.fetch_or(EV_REQUEST);
+  gate.wake();
+  return ticket;
+}
+
+void Cpu::wait_ack(uint64_t ticket, Cpu* self) {
+  for (unsigned spins = 0; !acked(ticket); ++spins) {
+    if (self && (self->events.load(std::memory_order_relaxed) & EV_REQUEST)) self->serve_requests();
+    if (spins < 64) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+void Cpu::serve_requests() {
+  // Cleared first: a request posted from now on raises it again.
+  events.fetch_and(~EV_REQUEST);
+  const uint64_t last = mailbox.take(request_batch_);
+  for (const CpuRequest& r : request_batch_) {
+    switch (r.kind) {
+      case CpuRequest::DropHostPage:
+        mem::invalidate_host_page(*this, reinterpret_cast<const uint8_t*>(r.arg));
+        break;
+      case CpuRequest::FlushSoftTlb:
+        mem::flush_soft_tlb(*this);
+        fetch_vpage = ~0ull;
+        break;
+      case CpuRequest::DropStoreEntries:
+        mem::flush_store_entries(*this);
+        break;
+      case CpuRequest::RetireCode:
+        retire_code(r.arg);
+        break;
+    }
+  }
+  mailbox.done.store(last, std::memory_order_release);
+}
+
+void Cpu::enter_guest() {
+  // Sequentially consistent against post(): either the poster sees this
+  // store (and waits for a real acknowledgement) or this load sees its
+  // EV_REQUEST (and the request is served before any guest code runs).
+  mailbox.parked.store(false);
+  if (events.load() & EV_REQUEST) serve_requests();
+}
+
+bool Cpu::idle_sleep(uint64_t timeout_ns) {
+  return gate.sleep(timeout_ns, [this] { return (events.load() & (EV_IRQ_CHECK | EV_REQUEST | EV_STOP)) != 0; });
+}
+
+void Cpu::request_stop() {
+  events.fetch_or(EV_STOP);
+  gate.wake();
 }
 
 namespace {
@@ -133,6 +200,13 @@ bool Cpu::interrupt_pending() const {
 DecodedPage* Cpu::decoded_page(uint64_t ppage, const uint8_t* host) {
   auto it = code_pages.find(ppage);
   if (it != code_pages.end()) return it->second.get();
+  if (code_registry) {
+    // Registered before it is read: every store from now on is seen.
+    // Waiting for the others may have served a remap of the page: read
+    // it where it is now.
+    code_registry->add(*this, ppage);
+    if (const uint8_t* now = bus->ram_page(ppage, false)) host = now;
+  }
   auto page = std::make_unique<DecodedPage>();
   page->paddr = ppage;
   for (unsigned i = 0; i < kInsnsPerPage; ++i) {
@@ -157,6 +231,11 @@ void Cpu::forget_code() {
 }
 
 void Cpu::code_written(uint64_t ppage) {
+  if (code_registry) code_registry->written(*this, ppage);
+  retire_code(ppage);
+}
+
+void Cpu::retire_code(uint64_t ppage) {
   auto it = code_pages.find(ppage);
   if (it == code_pages.end()) return;
   if (code_write_hook) code_write_hook(code_write_hook_ctx, ppage);

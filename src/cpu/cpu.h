@@ -11,11 +11,13 @@
 
 #include "frontend/cp0_bits.h"
 #include "frontend/cpu_state.h"
+#include "cpu/concurrency.h"
 #include "cpu/phys_bus.h"
 
 namespace disco {
 
 class Cpu;
+class CodePageRegistry;
 struct DecodedInsn;
 using InsnHandler = void (*)(Cpu&, const DecodedInsn&);
 
@@ -39,6 +41,7 @@ enum CpuEvent : uint32_t {
   EV_WAIT = 1u << 2,       // WAIT executed: idle until an interrupt
   EV_STOP = 1u << 3,       // leave the run loop (power-off, host request)
   EV_CODE_WRITTEN = 1u << 4,  // a store hit translated code: end the running block
+  EV_REQUEST = 1u << 5,       // another thread posted to the mailbox: serve_requests()
 };
 
 enum class Access : uint8_t { Load, Store, Fetch };
@@ -167,7 +170,12 @@ class Cpu {
   // Drops all decoded code (memory changed behind the CPU's back); safe
   // only when no handler is running.
   void forget_code();
+  // A store (by this processor, or the debugger) wrote guest-physical page
+  // `ppage`: retires this processor's decoded code and translations of it
+  // and, with a registry, every other holder's (through its mailbox).
   void code_written(uint64_t ppage);
+  // Only this processor's copy (what RetireCode does).
+  void retire_code(uint64_t ppage);
 
   // Called after every exception is delivered (tracing, debugging); null by default.
   void (*exception_hook)(Cpu& c, uint32_t code, void* ctx) = nullptr;
@@ -206,8 +214,65 @@ class Cpu {
   uint64_t stat_exceptions = 0;
   uint64_t stat_tlb_refills = 0;
 
+  // --- Processors on host threads (docs/smp.md, "Concurrency contract") ---
+  //
+  // The owner is the host thread running this processor's engine. Other
+  // threads post requests; the owner carries them out at its next safe
+  // point (service_events; generated code leaves its block when events
+  // != 0) and acknowledges them. While it is parked (outside its engine:
+  // before the first run, between runs, asleep in idle_sleep) a request
+  // counts as acknowledged at once: the owner serves its mailbox in
+  // enter_guest, before it runs guest code again.
+
+  // Any thread: queues `r`, raises EV_REQUEST, wakes idle_sleep. Returns
+  // the ticket to wait for.
+  uint64_t post(const CpuRequest& r);
+  // Any thread: `ticket` was carried out, or the owner is parked.
+  bool acked(uint64_t ticket) const {
+    return mailbox.done.load(std::memory_order_acquire) >= ticket || mailbox.parked.load();
+  }
+  // Any thread: waits until acked(ticket). `self` is the caller's own
+  // processor when the caller is one (it serves its own mailbox while it
+  // waits, so two processors shooting each other down both go on), else null.
+  void wait_ack(uint64_t ticket, Cpu* self);
+  void post_and_wait(const CpuRequest& r, Cpu* self) { wait_ack(post(r), self); }
+  // Owner: carries out every queued request and acknowledges them.
+  void serve_requests();
+  // Owner: entering the engine (unpark; serve what was queued meanwhile)
+  // and leaving it (park). interp::run and Jit::run do both.
+  void enter_guest();
+  void leave_guest() { mailbox.parked.store(true, std::memory_order_release); }
+
+  // Owner, parked (the run loop's idle sleep while the guest waits in
+  // WAIT): blocks until another thread raises or lowers an interrupt line
+  // (set_irq_line), posts a request or calls request_stop, or until
+  // `timeout_ns` passed (the next timer match). True when woken.
+  bool idle_sleep(uint64_t timeout_ns);
+  // Any thread: EV_STOP, and wakes idle_sleep.
+  void request_stop();
+
+  RequestMailbox mailbox;
+  WaitGate gate;
+  // The registry of decoded-code pages shared with the other processors
+  // of this physical memory (CodePageRegistry::attach), or null.
+  CodePageRegistry* code_registry = nullptr;
+  unsigned registry_index = 0;
+
  private:
   uint64_t host_t0_ns_ = 0;
+  std::vector<CpuRequest> request_batch_;  // serve_requests' scratch
+};
+
+// Owner: the engine's run loop, parked outside it (see Cpu::enter_guest).
+class GuestSection {
+ public:
+  explicit GuestSection(Cpu& c) : c_(c) { c_.enter_guest(); }
+  ~GuestSection() { c_.leave_guest(); }
+  GuestSection(const GuestSection&) = delete;
+  GuestSection& operator=(const GuestSection&) = delete;
+
+ private:
+  Cpu& c_;
 };
 
 }  // namespace disco

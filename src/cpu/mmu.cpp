@@ -1,5 +1,6 @@
 #include "cpu/mmu.h"
 
+#include "cpu/code_registry.h"
 #include "cpu/exception.h"
 
 namespace disco::mem {
@@ -168,6 +169,13 @@ void write_host(const Cpu& c, uint8_t* p, unsigned size, uint64_t value) {
   }
 }
 
+// Whether a store into `ppage` must retire decoded code: this processor's
+// own, or (with a registry) any processor's.
+bool holds_code(const Cpu& c, uint64_t ppage) {
+  if (!c.code_pages.empty() && c.code_pages.count(ppage)) return true;
+  return c.code_registry && c.code_registry->contains(ppage);
+}
+
 }  // namespace
 
 bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
@@ -200,16 +208,18 @@ bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value) {
   if (!translate(c, vaddr, Access::Store, paddr)) return false;
   const uint64_t ppage = paddr & ~kPageMask;
   if (uint8_t* page = c.bus->ram_page(ppage, true)) {
-    if (!c.code_pages.empty() && c.code_pages.count(ppage)) {
-      // Self-modifying code: the store goes through, the decoded page is
-      // retired; the soft-TLB entry is filled on the next store.
-      c.code_written(ppage);
-    } else {
+    const bool code = holds_code(c, ppage);
+    if (!code) {
       SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
       e.tag = (vaddr & ~kPageMask) | c.mode_key;
       e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
     }
     write_host(c, page + (paddr & kPageMask), size, value);
+    // Self-modifying (or cross-modifying) code: the store goes through,
+    // then the decoded page is retired here and in the other holders
+    // (after the write: a holder re-decoding it must read the new value).
+    // No store entry: the next store comes back here.
+    if (code) c.code_written(ppage);
     return true;
   }
   if (!c.bus->mmio_write(paddr, size, value)) {
@@ -262,7 +272,7 @@ bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, 
       return true;
     }
     host = page + (paddr & kPageMask);
-    if (c.code_pages.empty() || !c.code_pages.count(ppage)) {
+    if (!holds_code(c, ppage)) {
       // Refill as store_slow does, so the next SC (inline in the JIT) hits.
       SoftTlbEntry& w = c.stlb_store[stlb_index(vaddr)];
       w.tag = (vaddr & ~kPageMask) | c.mode_key;
@@ -272,7 +282,7 @@ bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, 
   swapped = size == 4 ? cas_host<uint32_t>(c, host, expected, desired) : cas_host<uint64_t>(c, host, expected, desired);
   // A store into decoded code (only on the slow path: code pages have no
   // store entries) retires it, as store_slow does.
-  if (swapped && ppage != ~0ull && !c.code_pages.empty() && c.code_pages.count(ppage)) c.code_written(ppage);
+  if (swapped && ppage != ~0ull && holds_code(c, ppage)) c.code_written(ppage);
   return true;
 }
 

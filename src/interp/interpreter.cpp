@@ -85,6 +85,9 @@ bool service_events(Cpu& c, uint64_t limit, uint64_t& stop_at, StopReason& why) 
     c.sync_irq_lines();
     if (c.interrupt_pending()) deliver_interrupt(c);
   }
+  // Requests from other threads (soft-TLB shootdowns, code retired by
+  // another processor's store): this is the safe point they wait for.
+  if (c.events & EV_REQUEST) c.serve_requests();
   c.events &= ~(EV_PC_SET | EV_CODE_WRITTEN);
   if (c.events & EV_WAIT) {
     if (!wake_condition(c)) {
@@ -144,6 +147,7 @@ static StopReason run_checking(Cpu& c, uint64_t limit) {
 }
 
 StopReason run(Cpu& c, uint64_t limit) {
+  GuestSection guest(c);     // unparked (mailbox served) until it returns
   c.code_graveyard.clear();  // no handler is running now
   if (__builtin_expect(!c.breakpoints.empty(), 0)) return run_checking(c, limit);
   uint64_t stop_at = 0;      // forces the slow path first

@@ -226,6 +226,7 @@ Jit::Block* Jit::lookup_slow(const Key& key, JumpCacheEntry& e) {
 
 StopReason Jit::run(uint64_t limit, uint64_t max_steps) {
   if (!backend_) return interp::run(c_, limit);  // no backend for this host
+  GuestSection guest(c_);  // unparked (mailbox served) until it returns
   c_.code_graveyard.clear();
   if (!retired_.empty()) pending_link_ = nullptr;  // it may point into a retired block
   for (auto& b : retired_) backend_->release(b->code.fn);
