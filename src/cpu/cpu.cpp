@@ -210,8 +210,9 @@ DecodedPage* Cpu::decoded_page(uint64_t ppage, const uint8_t* host) {
   auto page = std::make_unique<DecodedPage>();
   page->paddr = ppage;
   for (unsigned i = 0; i < kInsnsPerPage; ++i) {
-    uint32_t w;
-    std::memcpy(&w, host + i * 4, 4);
+    // Another processor may be storing to the page (the registry will
+    // retire this copy then): one relaxed atomic read per word.
+    uint32_t w = __atomic_load_n(reinterpret_cast<const uint32_t*>(host + i * 4), __ATOMIC_RELAXED);
     if (cfg.big_endian) w = __builtin_bswap32(w);
     page->insn[i] = DecodedInsn{lazy_decoder, w, 0};
   }
