@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
 
 #include "board/fdt_builder.h"
 #include "interp/interpreter.h"
@@ -25,7 +24,7 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
       power_([this](PowerDevice::Request req, int status) {
         pending_exit_ = req == PowerDevice::Request::Reboot ? VmExit::Reboot : VmExit::PowerOff;
         exit_status_ = status;
-        cpu_->events |= EV_STOP;
+        cpu_->request_stop();
       }),
       rtc_([this] { return guest_time_ns(); }) {
   const uint64_t mem = spec_.mem_bytes;
@@ -45,7 +44,7 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
   mem_->flush_tlb = [this] { mem::flush_soft_tlb(*cpu_); };
   mem_->on_out_of_memory = [this] {
     pending_exit_ = VmExit::OutOfMemory;
-    cpu_->events |= EV_STOP;
+    cpu_->request_stop();
   };
   mmio_.add(board::kPowerBase, 0x1000, &power_);
   mmio_.add(board::kUartBase, 0x1000, &uart_);
@@ -266,12 +265,16 @@ VmExit Vm::run(const Limits& lim) {
           lim.wait_input(50'000'000);
         }
       } else {
-        // Host time: sleep until the timer or console input.
-        uint64_t ns = timer_can_wake ? c.ns_until_timer() : 50'000'000;
-        ns = std::min<uint64_t>(ns, 50'000'000);
-        if (ns) {
-          if (lim.wait_input) lim.wait_input(ns);
-          else std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
+        // Host time: sleep until the timer or console input, or, without
+        // a console to wait on, in the processor's WAIT gate, which an
+        // interrupt line, a request or a stop from any thread opens at once
+        // (so it may sleep longer between checks of the limits).
+        if (lim.wait_input) {
+          const uint64_t ns = std::min<uint64_t>(timer_can_wake ? c.ns_until_timer() : 50'000'000, 50'000'000);
+          if (ns) lim.wait_input(ns);
+        } else {
+          const uint64_t ns = std::min<uint64_t>(timer_can_wake ? c.ns_until_timer() : 500'000'000, 500'000'000);
+          if (ns) c.idle_sleep(ns);
         }
       }
       if (lim.poll_input) lim.poll_input(*this);
