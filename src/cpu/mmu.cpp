@@ -178,6 +178,38 @@ bool holds_code(const Cpu& c, uint64_t ppage) {
 
 }  // namespace
 
+namespace {
+
+// The soft-TLB entry of `vaddr`'s page at host `page`, in the current mode.
+void refill(const Cpu& c, SoftTlbEntry& e, uint64_t vaddr, uint8_t* page) {
+  e.tag = (vaddr & ~kPageMask) | c.mode_key;
+  e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
+}
+
+// Where a store to `vaddr` goes, as the slow path finds it: AdES when
+// misaligned, the TLB's exceptions, copy-on-write (the bus's page for
+// writing). False when it raised. `host` is the byte in RAM, or null for a
+// device at `paddr`; `code` says the page holds decoded code, in which case
+// no store entry is filled (every store to it comes back here), else the
+// entry is refilled.
+bool store_target(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& paddr, uint8_t*& host, bool& code) {
+  if (vaddr & (size - 1)) {
+    raise_address_error(c, vaddr, Access::Store);
+    return false;
+  }
+  if (!translate(c, vaddr, Access::Store, paddr)) return false;
+  host = nullptr;
+  code = false;
+  uint8_t* page = c.bus->ram_page(paddr & ~kPageMask, true);
+  if (!page) return true;
+  code = holds_code(c, paddr & ~kPageMask);
+  if (!code) refill(c, c.stlb_store[stlb_index(vaddr)], vaddr, page);
+  host = page + (paddr & kPageMask);
+  return true;
+}
+
+}  // namespace
+
 bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
   if (vaddr & (size - 1)) {
     raise_address_error(c, vaddr, Access::Load);
@@ -186,9 +218,7 @@ bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
   uint64_t paddr;
   if (!translate(c, vaddr, Access::Load, paddr)) return false;
   if (uint8_t* page = c.bus->ram_page(paddr & ~kPageMask, false)) {
-    SoftTlbEntry& e = c.stlb_load[stlb_index(vaddr)];
-    e.tag = (vaddr & ~kPageMask) | c.mode_key;
-    e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
+    refill(c, c.stlb_load[stlb_index(vaddr)], vaddr, page);
     out = read_host(c, page + (paddr & kPageMask), size);
     return true;
   }
@@ -200,26 +230,16 @@ bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
 }
 
 bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value) {
-  if (vaddr & (size - 1)) {
-    raise_address_error(c, vaddr, Access::Store);
-    return false;
-  }
   uint64_t paddr;
-  if (!translate(c, vaddr, Access::Store, paddr)) return false;
-  const uint64_t ppage = paddr & ~kPageMask;
-  if (uint8_t* page = c.bus->ram_page(ppage, true)) {
-    const bool code = holds_code(c, ppage);
-    if (!code) {
-      SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
-      e.tag = (vaddr & ~kPageMask) | c.mode_key;
-      e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
-    }
-    write_host(c, page + (paddr & kPageMask), size, value);
+  uint8_t* host;
+  bool code;
+  if (!store_target(c, vaddr, size, paddr, host, code)) return false;
+  if (host) {
+    write_host(c, host, size, value);
     // Self-modifying (or cross-modifying) code: the store goes through,
     // then the decoded page is retired here and in the other holders
     // (after the write: a holder re-decoding it must read the new value).
-    // No store entry: the next store comes back here.
-    if (code) c.code_written(ppage);
+    if (code) c.code_written(paddr & ~kPageMask);
     return true;
   }
   if (!c.bus->mmio_write(paddr, size, value)) {
@@ -243,21 +263,15 @@ bool cas_host(const Cpu& c, uint8_t* p, uint64_t expected, uint64_t desired) {
 
 bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, uint64_t desired,
                       bool& swapped) {
-  if (vaddr & (size - 1)) {
-    raise_address_error(c, vaddr, Access::Store);
-    return false;
-  }
   uint8_t* host = nullptr;
-  uint64_t ppage = ~0ull;
+  uint64_t paddr = 0;
+  bool code = false;
   const SoftTlbEntry& hit = c.stlb_store[stlb_index(vaddr)];
   if (hit.tag == ((vaddr & ~(kPageMask ^ (size - 1))) | c.mode_key)) {
-    host = reinterpret_cast<uint8_t*>(hit.addend + vaddr);
+    host = reinterpret_cast<uint8_t*>(hit.addend + vaddr);  // a store entry: RAM without code
   } else {
-    uint64_t paddr;
-    if (!translate(c, vaddr, Access::Store, paddr)) return false;
-    ppage = paddr & ~kPageMask;
-    uint8_t* page = c.bus->ram_page(ppage, true);
-    if (!page) {
+    if (!store_target(c, vaddr, size, paddr, host, code)) return false;
+    if (!host) {
       uint64_t cur;
       if (!c.bus->mmio_read(paddr, size, cur)) {
         raise_bus_error(c, Access::Store);
@@ -271,18 +285,9 @@ bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, 
       }
       return true;
     }
-    host = page + (paddr & kPageMask);
-    if (!holds_code(c, ppage)) {
-      // Refill as store_slow does, so the next SC (inline in the JIT) hits.
-      SoftTlbEntry& w = c.stlb_store[stlb_index(vaddr)];
-      w.tag = (vaddr & ~kPageMask) | c.mode_key;
-      w.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
-    }
   }
   swapped = size == 4 ? cas_host<uint32_t>(c, host, expected, desired) : cas_host<uint64_t>(c, host, expected, desired);
-  // A store into decoded code (only on the slow path: code pages have no
-  // store entries) retires it, as store_slow does.
-  if (swapped && ppage != ~0ull && holds_code(c, ppage)) c.code_written(ppage);
+  if (swapped && code) c.code_written(paddr & ~kPageMask);  // as store_slow does
   return true;
 }
 
