@@ -81,20 +81,26 @@ void Jit::invalidate_vpage(uint64_t vpage) {
     if ((key.vpc & ~kPageMask) == vpage) doomed.push_back(key);
   for (const Key& key : doomed) {
     auto b = blocks_.find(key);
-    const size_t idx = jump_cache_index(key.vpc);
-    for (size_t k : {idx, idx ^ 1})
-      if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
     auto pb = page_blocks_.find(b->second->ppage);
     if (pb != page_blocks_.end()) {
       auto& keys = pb->second;
       keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
       if (keys.empty()) page_blocks_.erase(pb);
     }
-    retire(std::move(b->second));
-    blocks_.erase(b);
-    stats_.invalidations++;
+    drop(b);
   }
   pending_link_ = nullptr;
+}
+
+// Removes a block from the table and the jump cache and retires it (it may
+// be running); the caller keeps page_blocks_ right.
+void Jit::drop(BlockMap::iterator b) {
+  const size_t idx = jump_cache_index(b->first.vpc);
+  for (size_t k : {idx, idx ^ 1})
+    if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
+  retire(std::move(b->second));
+  blocks_.erase(b);
+  stats_.invalidations++;
 }
 
 // Detaches a block from the chain graph: exits linked to it go back to the
@@ -127,13 +133,7 @@ void Jit::invalidate_page(uint64_t ppage) {
   if (it == page_blocks_.end()) return;
   for (const Key& key : it->second) {
     auto b = blocks_.find(key);
-    if (b == blocks_.end()) continue;
-    const size_t idx = jump_cache_index(key.vpc);
-    for (size_t k : {idx, idx ^ 1})
-      if (fast_[k].block == b->second.get()) fast_[k] = JumpCacheEntry{};
-    retire(std::move(b->second));  // the running block may be one of them
-    blocks_.erase(b);
-    stats_.invalidations++;
+    if (b != blocks_.end()) drop(b);  // the running block may be one of them
   }
   page_blocks_.erase(it);
 }

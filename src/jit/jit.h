@@ -92,7 +92,9 @@ class Jit {
   Cpu& c_;
   JitClasses classes_;
   std::unique_ptr<Backend> backend_;
-  std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+  using BlockMap = std::unordered_map<Key, std::unique_ptr<Block>, KeyHash>;
+  BlockMap blocks_;
+  void drop(BlockMap::iterator b);
   std::unordered_map<uint64_t, std::vector<Key>> page_blocks_;  // ppage -> keys
   std::vector<std::unique_ptr<Block>> retired_;  // freed at the next safe point
   std::vector<JumpCacheEntry> fast_;  // 1 << kJumpCacheBits; generated code reads it too
