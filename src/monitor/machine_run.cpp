@@ -199,8 +199,12 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim) {
     account_slice(p, i, secs);
     --sh.running;
     if (r == VmExit::Running || r == VmExit::Stopped) {  // Stopped: ended early by `yield`
-      if (wake_ns > 0) sh.wake_at[i] = clock::now() + std::chrono::nanoseconds(wake_ns);
-      else sh.ready.push_back(i);
+      if (wake_ns > 0) {
+        sh.wake_at[i] = clock::now() + std::chrono::nanoseconds(wake_ns);
+      } else {
+        sh.ready.push_back(i);
+        sh.work.notify_one();  // a processor asleep with nothing ready may take it
+      }
     } else {
       sh.finished.emplace_back(i, r);
     }
