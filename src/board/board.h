@@ -28,6 +28,7 @@ constexpr uint64_t kCmGcrSize = 0x8000;
 // maps it but never touches it.
 constexpr uint64_t kCmL2SyncBase = kCmGcrBase + kCmGcrSize;
 constexpr uint64_t kCmL2SyncSize = 0x1000;
+constexpr unsigned kMaxVcpus = 16;              // Debian's mips64r2el kernel: NR_CPUS = 16
 constexpr unsigned kGicSharedIrqs = 64;         // 2 x 16 IPIs for up to 16 vCPUs, 32 device lines
 constexpr unsigned kGicUartIrq = 0;             // GIC shared interrupt numbers
 constexpr unsigned kGicRtcIrq = 1;

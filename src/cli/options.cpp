@@ -141,6 +141,10 @@ std::vector<CLI::Option*> add_run_options(CLI::App& run, RunOptions& o) {
   run.add_option("--mem", vm.mem_bytes,
                  "guest RAM, e.g. 256M, 1G (default " + mib_text(board::kDefaultMem) + ")")
       ->group(kGuest)->type_name("SIZE")->transform(size_value())->check(vm_mem_size());
+  run.add_option("--smp", vm.vcpus,
+                 "virtual CPUs of the guest, 1.." + std::to_string(board::kMaxVcpus) + " (default 1); in a machine,\n"
+                 "of every VM (a machine file's vcpus = N per VM)")
+      ->group(kGuest)->type_name("N")->check(count(1, board::kMaxVcpus));
   run.add_flag("--fpu", vm.has_fpu, "give the CPU a hardware FPU (Config1.FP = 1)")->group(kGuest);
   run.add_flag("--big-endian", vm.big_endian, "big-endian guest (default little-endian)")->group(kGuest);
 
@@ -269,7 +273,7 @@ std::string check_combinations(const RunOptions& o, const CLI::App& run) {
         return std::string(one) + " works with one VM only (not with --vms, --config or the other machine options)";
     if (!o.config.empty()) {
       if (given("--vms")) return "--vms and --config cannot be combined (the file lists the VMs)";
-      for (const char* g : {"--kernel", "--initrd", "--append", "--mem"})
+      for (const char* g : {"--kernel", "--initrd", "--append", "--mem", "--smp"})
         if (given(g)) return std::string(g) + " and --config cannot be combined (the file describes the VMs)";
     }
   }
@@ -277,6 +281,10 @@ std::string check_combinations(const RunOptions& o, const CLI::App& run) {
   if (!o.gdb_vm.empty() && o.gdb_listen.empty() && !o.gdb_wait) return "--gdb-vm needs --gdb";
   if (!o.gdb_vm.empty() && !o.machine_mode) return "--gdb-vm names a VM of a machine (--vms, --config)";
   if (o.lockstep && (!o.gdb_listen.empty() || o.gdb_wait)) return "--gdb and --lockstep cannot be combined";
+  if (o.vm.vcpus > 1 && o.lockstep)
+    return "--lockstep follows one vCPU: not with --smp " + std::to_string(o.vm.vcpus);
+  if (o.vm.vcpus > 1 && (!o.gdb_listen.empty() || o.gdb_wait))
+    return "--gdb follows one vCPU: not with --smp " + std::to_string(o.vm.vcpus);
   if (o.lockstep && o.vm.engine == Engine::Interp)
     return "--lockstep compares the JIT with the interpreter: not with --engine interp";
   return "";

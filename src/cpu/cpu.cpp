@@ -35,7 +35,7 @@ void Cpu::reset() {
   cp.wired = 0;
   // FIR: F64, L, W, D, S; implementation/revision as an R10000-ish FPU.
   s.fir = cfg.has_fpu ? ((1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | 0x0900u) : 0;
-  s.pc = 0xffffffffbfc00000ull;
+  s.pc = reset_base;
   // A request posted while held in reset is still queued: keep its bit.
   events.fetch_and(EV_REQUEST);
   events.fetch_or(EV_IRQ_CHECK);
@@ -136,8 +136,9 @@ uint64_t host_ns() {
 }  // namespace
 
 uint64_t Cpu::ticks() const {
-  if (!host_time) return s.cycles / 2;
-  const unsigned __int128 ns = host_ns() - host_t0_ns_;
+  if (!host_time) return (s.cycles + cycle_offset) / 2;
+  const uint64_t t0 = shared_count ? shared_count->host_t0_ns : host_t0_ns_;
+  const unsigned __int128 ns = host_ns() - t0;
   return static_cast<uint64_t>(ns * count_hz / 1'000'000'000u);
 }
 
@@ -145,14 +146,36 @@ void Cpu::use_host_time(uint64_t hz) {
   const uint32_t c = count();
   host_time = true;
   count_hz = hz;
+  if (shared_count) {
+    // One epoch for all; the shared Count goes on from where it is.
+    if (!shared_count->host_t0_ns) {
+      shared_count->host_t0_ns = host_ns();
+      set_count(c);
+    }
+    schedule_timer();
+    return;
+  }
   host_t0_ns_ = host_ns();
   set_count(c);
 }
 
-uint32_t Cpu::count() const { return static_cast<uint32_t>(s.cp0.count_bias + ticks()); }
+void Cpu::set_cycle_offset(uint64_t offset) {
+  cycle_offset = offset;
+  if (host_time) return;
+  // The next match stays where it is on the clock; the timer may have
+  // fired while the others ran.
+  if (next_timer_tick != ~0ull) next_timer_cycle = next_timer_tick * 2 - cycle_offset;
+  update_timer();
+}
+
+uint32_t Cpu::count() const {
+  const uint64_t bias = shared_count ? shared_count->bias.load(std::memory_order_relaxed) : s.cp0.count_bias;
+  return static_cast<uint32_t>(bias + ticks());
+}
 
 void Cpu::set_count(uint32_t v) {
   s.cp0.count_bias = static_cast<uint64_t>(v) - ticks();
+  if (shared_count) shared_count->bias.store(s.cp0.count_bias, std::memory_order_relaxed);
   // A write to Count moves the next match but does not acknowledge a
   // pending timer interrupt (only a Compare write does).
   schedule_timer();
@@ -167,11 +190,12 @@ void Cpu::set_compare(uint32_t v) {
 void Cpu::schedule_timer() {
   // Count reaches Compare after `delta` more ticks (2^32 if equal now).
   const uint64_t now = ticks();
-  uint64_t delta = static_cast<uint32_t>(s.cp0.compare - static_cast<uint32_t>(s.cp0.count_bias + now));
+  const uint64_t bias = shared_count ? shared_count->bias.load(std::memory_order_relaxed) : s.cp0.count_bias;
+  uint64_t delta = static_cast<uint32_t>(s.cp0.compare - static_cast<uint32_t>(bias + now));
   if (delta == 0) delta = 1ull << 32;
   next_timer_tick = now + delta;
-  // Deterministic: ticks happen on even cycles.
-  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2;
+  // Deterministic: ticks happen on even cycles (of the clock).
+  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2 - cycle_offset;
   events |= EV_IRQ_CHECK;
 }
 
@@ -180,7 +204,7 @@ void Cpu::update_timer() {
   if (ticks() < next_timer_tick) return;
   s.cp0.cause |= Cause_TI | (1u << (Cause_IP_SHIFT + kTimerIrq));
   next_timer_tick += 1ull << 32;  // next match after a full wrap
-  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2;
+  next_timer_cycle = host_time ? ~0ull : next_timer_tick * 2 - cycle_offset;
   events |= EV_IRQ_CHECK;
 }
 

@@ -77,8 +77,13 @@ class Cpu {
  public:
   Cpu(PhysBus& bus, const CpuConfig& cfg);
 
-  // Architectural reset: Status.ERL = BEV = 1, pc = reset vector.
+  // Architectural reset: Status.ERL = BEV = 1, pc = reset_base.
   void reset();
+  // Where this processor starts after reset, and the base of its boot-time
+  // exception vectors (reset_base + 0x200.. while Status.BEV = 1). 0xbfc00000
+  // normally; a CM core released from reset starts at its GCR_Cx_RESET_BASE
+  // (set before reset()).
+  uint64_t reset_base = 0xffffffffbfc00000ull;
 
   CpuState s;
   PhysBus* bus;
@@ -129,6 +134,24 @@ class Cpu {
   // Called after anything that changes how addresses translate.
   void mode_changed();         // KSU/EXL/ERL changed: new mode key
   void translation_changed();  // TLB write, ASID change, KX/SX/UX change
+
+  // One Count for several processors (the vCPUs of an SMP VM): their
+  // Counts are kept in step by construction, as a CM system's are after
+  // Linux's synchronisation (sync-r4k.c), so a task that moves to another
+  // vCPU never reads an earlier Count (the 32-bit clocksource would see a
+  // wrap: 43 s). A Count write by any of them sets it for all. With host
+  // time the ticks come from one epoch; deterministic, from the VM's clock,
+  // which the monitor keeps as cycle_offset + this processor's cycles.
+  struct SharedCount {
+    std::atomic<uint64_t> bias{0};
+    uint64_t host_t0_ns = 0;     // 0: not set yet (the first use_host_time sets it)
+  };
+  SharedCount* shared_count = nullptr;
+  // Deterministic time: ticks() = (s.cycles + cycle_offset) / 2. 0 for a
+  // lone processor; the monitor moves it between slices of an SMP VM's
+  // vCPUs run on one thread (set_cycle_offset), so their clock is one.
+  uint64_t cycle_offset = 0;
+  void set_cycle_offset(uint64_t offset);
 
   // Time. Count = count_bias + ticks(). Ticks come from the cycle counter
   // (deterministic: one tick per two cycles) or from the host's monotonic

@@ -5,10 +5,8 @@ namespace {
 
 using namespace cp0;
 
-constexpr uint64_t kBevBase = 0xffffffffbfc00200ull;
-
 uint64_t vector_base(const Cpu& c) {
-  if (c.s.cp0.status & Status_BEV) return kBevBase;
+  if (c.s.cp0.status & Status_BEV) return c.reset_base + 0x200;
   // EBase bits 31..12 (bits 31..30 fixed at 10): a ckseg0/ckseg1 address.
   return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(c.s.cp0.ebase & 0xfffff000u)));
 }

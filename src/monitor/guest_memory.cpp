@@ -54,6 +54,7 @@ uint8_t* GuestMemory::page(uint64_t paddr, bool for_write) {
   if (gi < 0) return nullptr;
   const uint64_t g = static_cast<uint64_t>(gi);
   const PageMapper me{vm_, static_cast<uint32_t>(g)};
+  std::unique_lock<std::mutex> lk(mu_);
   accessed_[g] = 1;
   MPage m = pmap_[g];
   if (m == kPatchedPage) {
@@ -80,16 +81,19 @@ uint8_t* GuestMemory::page(uint64_t paddr, bool for_write) {
     if (scratch_.empty()) scratch_.assign(kPageSize, 0);
     return scratch_.data();
   }
+  pmap_[g] = fresh;
   if (m != kNoPage) {
     if (m != mm_.zero_page()) {
       std::memcpy(mm_.host(fresh), mm_.host(m), kPageSize);
       ++cow_breaks_;
     }
-    // Loads cached through the old page must now see the copy.
+    // Loads cached through the old page must now see the copy. (The old
+    // page is shared, so nothing holds a store entry into it: no write
+    // can land there while the other vCPUs catch up.)
+    lk.unlock();
     if (invalidate) invalidate(mm_.host(m));
     mm_.unmap(m, me);
   }
-  pmap_[g] = fresh;
   return mm_.host(fresh);
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -37,6 +38,9 @@ class GuestMemory {
   uint64_t pages() const { return pmap_.size(); }
 
   // Host address of the page (PhysBus::ram_page's contract); null if not RAM.
+  // Several vCPUs of the VM may call it at once: the pmap is under a mutex,
+  // released before `invalidate` runs (which waits for the other vCPUs,
+  // which may be about to call page() themselves).
   uint8_t* page(uint64_t paddr, bool for_write);
   // The page's contents without mapping anything (zeros when untouched; a
   // patched page is rebuilt into a buffer valid until the next call).
@@ -86,6 +90,7 @@ class GuestMemory {
 
  private:
   MachineMemory& mm_;
+  std::mutex mu_;  // pmap_, accessed_, patched_ against concurrent page() calls
   uint32_t vm_;
   unsigned home_;
   uint64_t low_pages_, high_base_;

@@ -35,7 +35,7 @@ struct MachineSpec {
 
 // Limits of a description (the TOML reader checks them too).
 constexpr int64_t kMaxNodes = 64;
-constexpr int64_t kMaxVcpus = 16;  // Debian's mips64r2el kernel: NR_CPUS = 16
+constexpr int64_t kMaxVcpus = board::kMaxVcpus;
 
 // Fills in defaults (names, home nodes, machine size when 0) and checks the
 // whole: memory over-commit (unless allowed), vCPUs against processors,

@@ -16,20 +16,45 @@
 
 namespace disco {
 
+thread_local Cpu* Vm::current_vcpu = nullptr;
+
+// vCPU k's view of the physical address space: RAM is the VM's; MMIO
+// carries k, so the CM and the GIC find the core-local registers.
+class Vm::VcpuBus final : public PhysBus {
+ public:
+  VcpuBus(Vm& vm, unsigned k) : vm_(vm), k_(k) {}
+  uint8_t* ram_page(uint64_t paddr, bool for_write) override { return vm_.ram_page(paddr, for_write); }
+  bool mmio_read(uint64_t paddr, unsigned size, uint64_t& value) override {
+    return vm_.mmio_read_by(k_, paddr, size, value);
+  }
+  bool mmio_write(uint64_t paddr, unsigned size, uint64_t value) override {
+    return vm_.mmio_write_by(k_, paddr, size, value);
+  }
+
+ private:
+  Vm& vm_;
+  unsigned k_;
+};
+
 Vm::Vm(const VmSpec& spec, VmWiring wiring)
     : spec_(spec),
       where_(std::move(wiring)),
       uart_([this](uint8_t ch) { if (where_.console_out) where_.console_out(ch); },
-            [this](bool level) { cpu_->set_irq_line(board::kUartIrqLine, level); }),
+            [this](bool level) {
+              if (gic_) gic_->set_irq(board::kGicUartIrq, level);
+              else vcpus_[0]->cpu->set_irq_line(board::kUartIrqLine, level);
+            }),
       power_([this](PowerDevice::Request req, int status) {
-        pending_exit_ = req == PowerDevice::Request::Reboot ? VmExit::Reboot : VmExit::PowerOff;
         exit_status_ = status;
-        cpu_->request_stop();
+        pending_exit_ = req == PowerDevice::Request::Reboot ? VmExit::Reboot : VmExit::PowerOff;
+        stop_all_vcpus();
       }),
       rtc_([this] { return guest_time_ns(); }) {
   const uint64_t mem = spec_.mem_bytes;
   if (mem < board::kMinMem || mem > board::kMaxMem || (mem & kPageMask))
     throw std::invalid_argument("guest memory size must be a multiple of 4 KiB between 16 MiB and 64 GiB");
+  if (spec_.vcpus < 1 || spec_.vcpus > board::kMaxVcpus)
+    throw std::invalid_argument("a VM has 1 to " + std::to_string(board::kMaxVcpus) + " vCPUs");
   low_bytes_ = std::min(mem, board::kLowRamLimit);
   high_bytes_ = mem - low_bytes_;
   if (!where_.memory) {
@@ -40,27 +65,115 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
   }
   mem_ = std::make_unique<GuestMemory>(*where_.memory, where_.id, where_.home_node, low_bytes_, high_bytes_,
                                        board::kHighRamBase);
-  mem_->invalidate = [this](const uint8_t* host_page) { mem::invalidate_host_page(*cpu_, host_page); };
-  mem_->flush_tlb = [this] { mem::flush_soft_tlb(*cpu_); };
+  mem_->invalidate = [this](const uint8_t* host_page) { invalidate_host_page(host_page); };
+  mem_->flush_tlb = [this] {
+    // Only while no vCPU runs (the sharing scan pauses the world).
+    for (auto& v : vcpus_) v->cpu->post_and_wait({CpuRequest::FlushSoftTlb, 0}, nullptr);
+  };
   mem_->on_out_of_memory = [this] {
     pending_exit_ = VmExit::OutOfMemory;
-    cpu_->request_stop();
+    stop_all_vcpus();
   };
   mmio_.add(board::kPowerBase, 0x1000, &power_);
   mmio_.add(board::kUartBase, 0x1000, &uart_);
   mmio_.add(board::kRtcBase, 0x1000, &rtc_);
-  CpuConfig cc;
-  cc.big_endian = spec_.big_endian;
-  cc.has_fpu = spec_.has_fpu;
-  cpu_ = std::make_unique<Cpu>(*this, cc);
-  attach_engine();
-  if (!spec_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
+  const unsigned n = spec_.vcpus;
+  for (unsigned k = 0; k < n; ++k) {
+    auto v = std::make_unique<Vcpu>();
+    v->bus = std::make_unique<VcpuBus>(*this, k);
+    CpuConfig cc;
+    cc.big_endian = spec_.big_endian;
+    cc.has_fpu = spec_.has_fpu;
+    cc.cpu_num = k;
+    // With one vCPU the board has no CM (and Linux stays uniprocessor).
+    cc.cm_gcr_base = n > 1 ? board::kCmGcrBase : 0;
+    v->cpu = std::make_unique<Cpu>(*v->bus, cc);
+    vcpus_.push_back(std::move(v));
+  }
+  if (n > 1) {
+    registry_ = std::make_unique<CodePageRegistry>();
+    for (auto& v : vcpus_) {
+      registry_->attach(*v->cpu);
+      v->cpu->shared_count = &count_;
+    }
+    MipsGic::Config gc;
+    gc.ncpus = n;
+    gc.shared_irqs = board::kGicSharedIrqs;
+    gic_ = std::make_unique<MipsGic>(gc, [this](unsigned cpu, unsigned pin, bool level) {
+      if (cpu >= vcpus_.size()) return;
+      vcpus_[cpu]->cpu->set_irq_line(pin, level);
+      // A scheduler holding the vCPU as idle runs it now (an IPI, a device).
+      if (level && where_.on_vcpu_ready) where_.on_vcpu_ready(cpu);
+    });
+    cm_ = std::make_unique<MipsCm>(MipsCm::Config{n, board::kCmGcrBase, true},
+                                   [this](unsigned core, uint64_t base) { release_vcpu(core, base); });
+    mmio_.add(board::kGicBase, MipsGic::kWindowSize, gic_.get());
+    mmio_.add(board::kCmGcrBase, MipsCm::kWindowSize, cm_.get());
+  }
+  // The boot vCPU runs from power-on (at the reset vector until boot()).
+  vcpus_[0]->released = true;
+  vcpus_[0]->started = true;
+  for (auto& v : vcpus_) {
+    attach_engine(*v);
+    if (!spec_.deterministic) v->cpu->use_host_time(board::kCpuClockHz / 2);
+  }
 }
 
-void Vm::attach_engine() {
-  jit_.reset();
-  interp::attach(*cpu_);
-  if (spec_.engine == Engine::Jit) jit_ = std::make_unique<jit::Jit>(*cpu_, spec_.jit_classes);
+void Vm::attach_engine(Vcpu& v) {
+  v.jit.reset();
+  interp::attach(*v.cpu);
+  if (spec_.engine == Engine::Jit) v.jit = std::make_unique<jit::Jit>(*v.cpu, spec_.jit_classes);
+}
+
+// Any thread (the one whose vCPU wrote GCR_Cx_RESET_RELEASE): the owner of
+// vCPU `core` resets it at `reset_base` before it runs (start_if_released).
+void Vm::release_vcpu(unsigned core, uint64_t reset_base) {
+  if (core >= vcpus_.size() || core == 0) return;
+  Vcpu& v = *vcpus_[core];
+  if (v.released.load(std::memory_order_acquire)) return;  // running: a second release is not a reset
+  v.release_pc.store(reset_base, std::memory_order_relaxed);
+  v.released.store(true, std::memory_order_release);
+  v.cpu->events.fetch_or(EV_IRQ_CHECK);
+  v.cpu->gate.wake();
+  if (where_.on_vcpu_ready) where_.on_vcpu_ready(core);
+}
+
+bool Vm::start_if_released(Vcpu& v) {
+  if (v.started) return true;
+  if (!v.released.load(std::memory_order_acquire)) return false;
+  Cpu& c = *v.cpu;
+  c.reset_base = v.release_pc.load(std::memory_order_relaxed);
+  c.reset();
+  // With host time the VM's one Count goes on (use_host_time is kept
+  // across reset); deterministic, run_vcpu sets the vCPU on the VM's clock.
+  v.started = true;
+  return true;
+}
+
+// A machine page of this VM is being replaced or write-protected: every
+// vCPU drops its soft-TLB entries into it before the page is reused. The
+// calling vCPU (if it is one of ours) does so itself; the others through
+// their mailboxes, acknowledged at their next safe point (docs/smp.md).
+void Vm::invalidate_host_page(const uint8_t* host_page) {
+  if (!smp()) {
+    mem::invalidate_host_page(*vcpus_[0]->cpu, host_page);
+    return;
+  }
+  Cpu* self = nullptr;
+  for (auto& v : vcpus_)
+    if (v->cpu.get() == current_vcpu) self = current_vcpu;
+  uint64_t tickets[board::kMaxVcpus] = {};
+  for (size_t k = 0; k < vcpus_.size(); ++k) {
+    Cpu& c = *vcpus_[k]->cpu;
+    if (&c == self) mem::invalidate_host_page(c, host_page);
+    else tickets[k] = c.post({CpuRequest::DropHostPage, reinterpret_cast<uint64_t>(host_page)});
+  }
+  for (size_t k = 0; k < vcpus_.size(); ++k)
+    if (tickets[k]) vcpus_[k]->cpu->wait_ack(tickets[k], self);
+}
+
+void Vm::stop_all_vcpus() {
+  for (auto& v : vcpus_) v->cpu->request_stop();
 }
 
 uint64_t Vm::guest_time_ns() const {
@@ -69,21 +182,43 @@ uint64_t Vm::guest_time_ns() const {
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
   }
-  // Deterministic: 2026-01-01T00:00:00Z plus the time the CPU has run.
+  // Deterministic: 2026-01-01T00:00:00Z plus the time the boot CPU has run.
   constexpr uint64_t kEpoch = 1767225600ull * 1'000'000'000ull;
-  const unsigned __int128 ns = static_cast<unsigned __int128>(cpu_->s.cycles) * 1'000'000'000u;
+  const Cpu& c = *vcpus_[0]->cpu;
+  const unsigned __int128 ns = static_cast<unsigned __int128>(c.s.cycles + c.cycle_offset) * 1'000'000'000u;
   return kEpoch + static_cast<uint64_t>(ns / board::kCpuClockHz);
 }
 
 Vm::~Vm() {
-  jit_.reset();
+  for (auto& v : vcpus_) v->jit.reset();
   mem_.reset();  // before the machine memory it maps
 }
 
 uint8_t* Vm::ram_page(uint64_t paddr, bool for_write) { return mem_->page(paddr, for_write); }
 
-bool Vm::mmio_read(uint64_t paddr, unsigned size, uint64_t& value) { return mmio_.read(paddr, size, value); }
-bool Vm::mmio_write(uint64_t paddr, unsigned size, uint64_t value) { return mmio_.write(paddr, size, value); }
+bool Vm::mmio_read(uint64_t paddr, unsigned size, uint64_t& value) { return mmio_read_by(0, paddr, size, value); }
+bool Vm::mmio_write(uint64_t paddr, unsigned size, uint64_t value) { return mmio_write_by(0, paddr, size, value); }
+
+namespace {
+// The CM and the GIC take their own locks (and the CM calls back into the
+// VM to release a core, which must not hold the device lock).
+bool self_locking(uint64_t paddr) {
+  return (paddr >= board::kGicBase && paddr < board::kGicBase + MipsGic::kWindowSize) ||
+         (paddr >= board::kCmGcrBase && paddr < board::kCmGcrBase + MipsCm::kWindowSize);
+}
+}  // namespace
+
+bool Vm::mmio_read_by(unsigned k, uint64_t paddr, unsigned size, uint64_t& value) {
+  if (!smp() || self_locking(paddr)) return mmio_.read_by(k, paddr, size, value);
+  std::lock_guard<std::mutex> g(dev_mu_);
+  return mmio_.read_by(k, paddr, size, value);
+}
+
+bool Vm::mmio_write_by(unsigned k, uint64_t paddr, unsigned size, uint64_t value) {
+  if (!smp() || self_locking(paddr)) return mmio_.write_by(k, paddr, size, value);
+  std::lock_guard<std::mutex> g(dev_mu_);
+  return mmio_.write_by(k, paddr, size, value);
+}
 
 bool Vm::place_boot_data(uint64_t kernel_lo, uint64_t kernel_hi, size_t initrd_size, std::string& error) {
   // Everything goes at the top of low RAM (below 256 MiB, reachable
@@ -186,6 +321,13 @@ bool Vm::boot(std::string& error) {
   b.power_base = board::kPowerBase;
   b.rtc_base = board::kRtcBase;
   b.rtc_irq = 2 + board::kRtcIrqLine;
+  b.cpus = vcpus();
+  if (smp()) {
+    b.gic_base = board::kGicBase;
+    b.gic_size = MipsGic::kWindowSize;
+    b.uart_gic_irq = board::kGicUartIrq;
+    b.rtc_gic_irq = board::kGicRtcIrq;
+  }
   b.bootargs = kernel_cmdline(spec_);
   if (initrd_size) {
     b.initrd_start = initrd_paddr_;
@@ -201,112 +343,19 @@ bool Vm::boot(std::string& error) {
   for (size_t off = 0; off < dtb.size(); off += kPageSize)
     std::memcpy(ram_page(dtb_paddr_ + off, true), dtb.data() + off, std::min<size_t>(kPageSize, dtb.size() - off));
 
-  cpu_->reset();
-  attach_engine();
-  if (!spec_.deterministic) cpu_->use_host_time(board::kCpuClockHz / 2);
-  cpu_->s.pc = img.entry;
-  // UHI: a0 = -2, a1 = the DTB through kseg0 (the kernel dereferences it).
-  cpu_->s.gpr[4] = ~1ull;
-  cpu_->s.gpr[5] = 0xffffffff80000000ull + dtb_paddr_;
-  cpu_->s.gpr[6] = cpu_->s.gpr[7] = 0;
-  return true;
-}
-
-VmExit Vm::run(const Limits& lim) {
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  Cpu& c = *cpu_;
-  // Cycles between host checks (input, timeouts, and with host time the timer).
-  const uint64_t chunk = c.host_time ? 100'000 : 1u << 20;
-  const uint64_t slice_end = lim.slice_cycles ? c.s.cycles + lim.slice_cycles : ~0ull;
-  idle_ = false;
-  for (;;) {
-    uint64_t limit = c.s.cycles + chunk;
-    if (lim.max_insns) {
-      if (instructions() >= lim.max_insns) return VmExit::InsnLimit;
-      limit = std::min(limit, c.s.cycles + (lim.max_insns - instructions()));
-    }
-    StopReason why;
-    if (observer_) {
-      why = StopReason::Budget;
-      while (c.s.cycles < limit && why == StopReason::Budget && pending_exit_ == VmExit::Running) {
-        const uint64_t step_pc = c.s.pc;
-        why = jit_ ? jit_->run(limit, 1) : interp::run(c, c.s.cycles + 1);
-        if (!observer_->after_step(*this, step_pc)) return VmExit::Diverged;
-      }
-    } else {
-      why = jit_ ? jit_->run(limit) : interp::run(c, limit);
-    }
-    if (pending_exit_ != VmExit::Running) return pending_exit_;
-    if (why == StopReason::Breakpoint) return VmExit::Breakpoint;
-    if (lim.poll_input) lim.poll_input(*this);
-    c.update_timer();
-    if (why == StopReason::Wait && !(c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM)) {
-      const uint32_t im = c.s.cp0.status & cp0::Status_IM;
-      const bool timer_can_wake = im & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq));
-      const bool uart_can_wake = im & (1u << (cp0::Status_IM_SHIFT + 2 + board::kUartIrqLine));
-      if (!timer_can_wake && !(uart_can_wake && (lim.yield_when_idle || lim.wait_input || lim.poll_input))) {
-        // Waiting with every interrupt that could wake it masked: the
-        // guest halted (Linux's power-off and halt end here).
-        return VmExit::Halted;
-      }
-      if (lim.yield_when_idle && (c.host_time || !timer_can_wake)) {
-        // Sharing the thread: the machine sleeps when every VM idles.
-        idle_ = true;
-        return VmExit::Running;
-      }
-      if (!c.host_time) {
-        // Deterministic: time jumps to the timer event.
-        if (timer_can_wake && c.next_timer_cycle > c.s.cycles) {
-          idle_cycles_ += c.next_timer_cycle - c.s.cycles;
-          if (observer_) observer_->on_idle_skip(*this, c.next_timer_cycle);
-          c.s.cycles = c.next_timer_cycle;
-        } else if (lim.wait_input) {
-          lim.wait_input(50'000'000);
-        }
-      } else {
-        // Host time: sleep until the timer or console input, or, without
-        // a console to wait on, in the processor's WAIT gate, which an
-        // interrupt line, a request or a stop from any thread opens at once
-        // (so it may sleep longer between checks of the limits).
-        if (lim.wait_input) {
-          const uint64_t ns = std::min<uint64_t>(timer_can_wake ? c.ns_until_timer() : 50'000'000, 50'000'000);
-          if (ns) lim.wait_input(ns);
-        } else {
-          const uint64_t ns = std::min<uint64_t>(timer_can_wake ? c.ns_until_timer() : 500'000'000, 500'000'000);
-          if (ns) c.idle_sleep(ns);
-        }
-      }
-      if (lim.poll_input) lim.poll_input(*this);
-      c.update_timer();
-    }
-    if (lim.should_stop && lim.should_stop()) return VmExit::Stopped;
-    if (c.s.cycles >= slice_end) return VmExit::Running;
-    if (lim.timeout_seconds > 0 &&
-        std::chrono::duration<double>(clock::now() - start).count() > lim.timeout_seconds)
-      return VmExit::Timeout;
+  for (auto& v : vcpus_) {
+    v->cpu->reset();
+    attach_engine(*v);
+    if (!spec_.deterministic) v->cpu->use_host_time(board::kCpuClockHz / 2);
   }
-}
-
-uint64_t Vm::wake_in_ns() {
-  Cpu& c = *cpu_;
-  c.update_timer();
-  if (c.s.cp0.cause & c.s.cp0.status & cp0::Status_IM) return 0;
-  if (!(c.s.cp0.status & (1u << (cp0::Status_IM_SHIFT + cp0::kTimerIrq)))) return ~0ull;
-  return c.host_time ? c.ns_until_timer() : 0;
-}
-
-void Vm::console_input(uint8_t byte) {
-  uart_.push_input(byte);
-  if (observer_) observer_->on_console_input(byte);
-}
-
-void Vm::skip_idle_to(uint64_t cycle) {
-  Cpu& c = *cpu_;
-  if (cycle <= c.s.cycles) return;
-  idle_cycles_ += cycle - c.s.cycles;
-  c.s.cycles = cycle;
-  c.update_timer();
+  Cpu& c = *vcpus_[0]->cpu;
+  vcpus_[0]->started = true;
+  c.s.pc = img.entry;
+  // UHI: a0 = -2, a1 = the DTB through kseg0 (the kernel dereferences it).
+  c.s.gpr[4] = ~1ull;
+  c.s.gpr[5] = 0xffffffff80000000ull + dtb_paddr_;
+  c.s.gpr[6] = c.s.gpr[7] = 0;
+  return true;
 }
 
 std::string kernel_cmdline(const VmSpec& spec) {

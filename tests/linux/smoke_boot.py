@@ -3,7 +3,10 @@
 script typed on the console exercises the system, and the guest powers
 off. Asserts on the console output and a clean exit; bounds its own time.
 
-usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--engine jit] [--deterministic-twice | --lockstep N]
+usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--engine jit] [--smp N] [--deterministic-twice | --lockstep N]
+
+--smp N: an SMP guest of N vCPUs; nproc, /proc/cpuinfo and the timer and
+IPI lines of /proc/interrupts must show all N CPUs at work.
 
 --lockstep N: boot with the JIT and the interpreter in lockstep for the
 first N guest instructions (0: the whole smoke script, which must then
@@ -40,7 +43,7 @@ def boot(disco, img, script, extra, timeout):
     out = r.stdout.decode("utf-8", "replace")
     return r.returncode, out, time.monotonic() - t0
 
-def check_smoke(rc, out):
+def check_smoke(rc, out, ncpus=1):
     if rc != 0:
         fail(f"disco exited with status {rc}", out)
     expect = [
@@ -48,7 +51,7 @@ def check_smoke(rc, out):
         (r"disco guest ready", "init banner"),
         (r"Linux disco 6\.1\.\S+ .* mips64 GNU/Linux", "uname -a"),
         (r"cpu model\s*: MIPS", "/proc/cpuinfo"),
-        (r"\n\s*7:\s+\d+\s+MIPS\s+7\s+timer", "timer line in /proc/interrupts"),
+        (r"\n\s*7:(?:\s+\d+)+\s+MIPS\s+7\s+timer", "timer line in /proc/interrupts"),
         (r"ttyS0", "UART in /proc/interrupts"),
         (r"loop 4", "shell loop"),
         (r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC 20\d\d", "date"),
@@ -59,9 +62,23 @@ def check_smoke(rc, out):
     for pattern, what in expect:
         if not re.search(pattern, out):
             fail(f"missing {what} (/{pattern}/)", out)
-    m = re.search(r"\n\s*7:\s+(\d+)\s+MIPS\s+7\s+timer", out)
-    if int(m.group(1)) < 10:
-        fail("timer interrupts not counting", out)
+    m = re.search(r"nproc\r?\n(\d+)\r?\n", out)
+    if not m or int(m.group(1)) != ncpus:
+        fail(f"nproc did not print {ncpus}", out)
+    if len(re.findall(r"(?m)^processor\s*: \d+", out)) != ncpus:
+        fail(f"/proc/cpuinfo does not list {ncpus} processors", out)
+    m = re.search(r"\n\s*7:((?:\s+\d+)+)\s+MIPS\s+7\s+timer", out)
+    counts = [int(x) for x in m.group(1).split()]
+    if len(counts) != ncpus or min(counts) < 10:
+        fail(f"timer interrupts not counting on each of {ncpus} CPUs: {counts}", out)
+    if ncpus > 1:
+        if f"smp: Brought up 1 node, {ncpus} CPUs" not in out:
+            fail(f"the kernel did not bring up {ncpus} CPUs", out)
+        if not re.search(r"MIPS GIC\s+\d+\s+IPI call", out):
+            fail("no GIC IPI lines in /proc/interrupts", out)
+        for bad in ("rcu_sched detected stalls", "soft lockup", "Kernel panic", "BUG:"):
+            if bad in out:
+                fail(f"the console shows '{bad}'", out)
 
 def main():
     disco, src = sys.argv[1], sys.argv[2]
@@ -69,6 +86,9 @@ def main():
     twice = "--deterministic-twice" in args
     # The interpreter unless told otherwise (the command's default is the JIT).
     engine = ["--engine", args[args.index("--engine") + 1] if "--engine" in args else "interp"]
+    ncpus = int(args[args.index("--smp") + 1]) if "--smp" in args else 1
+    if ncpus > 1:
+        engine += ["--smp", str(ncpus)]
     img = build_image(src)
     script = os.path.join(src, "tests", "linux", "smoke.script")
     if "--lockstep" in args:
@@ -86,7 +106,7 @@ def main():
         return
     if not twice:
         rc, out, secs = boot(disco, img, script, engine, 240)
-        check_smoke(rc, out)
+        check_smoke(rc, out, ncpus)
         print(out[-1500:])
         print(f"smoke boot passed in {secs:.1f} s")
         print("1 passed, 0 failed")
@@ -94,7 +114,7 @@ def main():
     runs = []
     for k in range(2):
         rc, out, secs = boot(disco, img, script, ["--deterministic"] + engine, 240)
-        check_smoke(rc, out)
+        check_smoke(rc, out, ncpus)
         # Only the guest's console is compared (the --stats line has host time).
         runs.append(out.split("\ndisco: ")[0])
         print(f"deterministic run {k + 1}: {secs:.1f} s")
