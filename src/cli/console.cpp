@@ -129,8 +129,7 @@ void Console::output(uint8_t ch, bool show) {
 }
 
 void Console::feed_script_line_if_ready() {
-  if (script_.empty() || !prompt_seen_) return;
-  prompt_seen_ = false;
+  if (script_.empty() || !prompt_seen_.exchange(false)) return;
   std::fflush(stdout);
   std::lock_guard<std::mutex> g(mu_);
   pending_ += script_.front();

@@ -28,7 +28,9 @@ class Console {
   Console& operator=(const Console&) = delete;
 
   // Guest → host. Without `show`, the byte only feeds --until and the
-  // prompt detection of --input (another part shows it).
+  // prompt detection of --input (another part shows it). With an SMP VM
+  // it runs on the vCPU threads (one at a time: the VM's device lock)
+  // while another thread calls take_input/wait_input.
   void output(uint8_t ch, bool show = true);
   // Host → guest: takes the bytes ready now.
   bool take_input(std::string& out);
@@ -56,7 +58,8 @@ class Console {
 
   // --input script: lines waiting to be typed.
   std::deque<std::string> script_;
-  bool prompt_seen_ = false;
+  // Set by output() (a vCPU's thread), taken by the thread feeding input.
+  std::atomic<bool> prompt_seen_{false};
 
   std::mutex mu_;
   std::string pending_;
