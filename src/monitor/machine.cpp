@@ -64,11 +64,9 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   where.home_node = vs.home_node < 0 ? 0 : static_cast<unsigned>(vs.home_node);
   where.images = spec_.sharing ? images_.get() : nullptr;
   where.console_out = std::move(console_out);
-  if (vs.vcpus != 1) {
-    error = vs.name + ": vcpus = " + std::to_string(vs.vcpus) +
-            ": SMP guests are not supported yet (one vCPU per VM)";
-    return false;
-  }
+  // An IPI or a device interrupt for a vCPU the scheduler holds as idle,
+  // or its release from reset: run it now (machine_run.cpp).
+  where.on_vcpu_ready = [this, i](unsigned k) { vcpu_ready(i, k); };
   try {
     vms_.push_back(std::make_unique<Vm>(vs, std::move(where)));
   } catch (const std::exception& e) {
@@ -82,6 +80,8 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
     exits_.pop_back();
     return false;
   }
+  unit_base_.push_back(units());
+  unit_vm_.insert(unit_vm_.end(), vms_.back()->vcpus(), i);
   if (spec_.sharing) sharing_.add(&vms_.back()->memory());
   return true;
 }
@@ -101,7 +101,7 @@ void Machine::settle_sharing(unsigned max_passes) {
 MachineStats Machine::stats() {
   // While the processors run on host threads, every VM's memory is read
   // with the world paused (stats() is called on the coordinator's thread).
-  const bool paused = sched_ != nullptr;
+  const bool paused = sched_.load() != nullptr;
   if (paused) pause_world();
   MachineStats m;
   for (size_t i = 0; i < vms_.size(); ++i) {

@@ -230,6 +230,47 @@ TEST(CliMachine, BadMachineOptionsAreErrors) {
   EXPECT_NE(r.output.find("one VM"), std::string::npos) << r.output;
 }
 
+// A machine file's vcpus = N: the VM runs; --gdb refuses it (one vCPU only).
+TEST(CliMachine, MachineFileVcpus) {
+  const std::string path = testing::TempDir() + "/smp-machine.toml";
+  {
+    std::ofstream f(path);
+    f << "[[vm]]\nname = \"duo\"\nkernel = \"" << HELLO_ELF << "\"\nmem = \"64M\"\nvcpus = 2\n"
+      << "[[vm]]\nname = \"solo\"\nkernel = \"" << HELLO_ELF << "\"\nmem = \"64M\"\n";
+  }
+  const std::string dir = " --console none --console-dir " + testing::TempDir() + "/consoles-file";
+  auto r = run("run --config " + path + dir + " --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("duo: powered off"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("solo: powered off"), std::string::npos) << r.output;
+  r = run("run --config " + path + dir + " --gdb tcp::0 --gdb-vm duo --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("disco: --gdb follows one vCPU: vm duo has vcpus = 2\n"), std::string::npos) << r.output;
+}
+
+// vCPU counts out of range, or wider than a node, are one-line errors.
+TEST(CliMachine, BadVcpuCountsAreErrors) {
+  const std::string k = std::string(" --kernel ") + HELLO_ELF + " < /dev/null";
+  for (const char* n : {"0", "17"}) {
+    auto r = run(std::string("run --vms 2 --smp ") + n + k);
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("--smp"), std::string::npos) << r.output;
+  }
+  auto r = run("run --vms 2 --smp 3 --cpus-per-node 2" + k);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output,
+            "disco: vm vm0: vcpus = 3: more than a node's 2 processors (--overcommit time-slices them)\n");
+  r = run("run --vms 2 --smp 2 --nodes 1 --cpus-per-node 2" + k);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output,
+            "disco: the VMs ask for 4 vCPUs but the machine has 2 processors (1 node x 2; --overcommit "
+            "time-slices them)\n");
+  // Allowed with --overcommit: three vCPUs take turns on two processors.
+  r = run("run --vms 1 --smp 3 --cpus-per-node 2 --overcommit --console none --console-dir " + testing::TempDir() +
+          "/consoles-over --timeout 30" + k);
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
 // Without --console-dir the logs go to a per-run folder outside the source
 // tree, and the command says where.
 TEST(CliMachine, DefaultConsoleDirIsPerRunAndNamed) {
