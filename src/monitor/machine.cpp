@@ -115,6 +115,22 @@ MachineStats Machine::stats() {
     v.run_seconds = i < vm_run_seconds_.size() ? vm_run_seconds_[i] : 0;
     v.memory = vms_[i]->memory().stats();
     v.pages_scanned = sharing_.scanned_of(static_cast<uint32_t>(i));
+    Vm& vm = *vms_[i];
+    for (unsigned k = 0; k < vm.vcpus(); ++k) {
+      VcpuStats c;
+      c.index = k;
+      c.started = vm.vcpu_started(k);
+      c.instructions = vm.instructions(k);
+      c.idle_cycles = vm.idle_cycles(k);
+      c.run_seconds = vm.run_seconds(k);
+      const size_t u = unit_base_[i] + k;
+      if (u < unit_slices_.size()) {
+        c.slices = unit_slices_[u];
+        c.processor = unit_processor_[u];
+        c.host_tid = unit_tid_[u];
+      }
+      v.vcpus.push_back(c);
+    }
     m.guest_pages_touched += v.memory.touched;
     m.cow_breaks += v.memory.cow_breaks;
     m.patched_pages += v.memory.patched;

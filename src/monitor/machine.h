@@ -23,6 +23,18 @@ namespace disco {
 // What Machine::stats() reports: numbers only. The command renders them as
 // JSON or text (cli/stats.h; the JSON keys are documented in docs/memory.md).
 
+// One virtual CPU of a VM.
+struct VcpuStats {
+  unsigned index = 0;
+  bool started = false;         // released from reset (vCPU 0: always)
+  uint64_t instructions = 0;
+  uint64_t idle_cycles = 0;     // cycles it idled in WAIT (deterministic time)
+  double run_seconds = 0;       // host time it ran guest code (Vm::run_seconds)
+  uint64_t slices = 0;          // time slices the scheduler gave it
+  int processor = -1;           // the modelled processor of its last slice (-1: none yet)
+  long host_tid = 0;            // that processor's host thread (Linux thread id)
+};
+
 struct VmStats {
   std::string name;
   unsigned home_node = 0;
@@ -33,6 +45,7 @@ struct VmStats {
   double run_seconds = 0;       // host time in its slices (on any processor, all vCPUs)
   GuestMemory::Stats memory;
   uint64_t pages_scanned = 0;   // by the sharing scan, in this VM
+  std::vector<VcpuStats> vcpus;
 };
 
 // One modelled processor of the last or current run(): the host thread it
