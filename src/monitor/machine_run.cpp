@@ -246,8 +246,8 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads
   const size_t nunits = units();
   // Shorter slices for SMP VMs when vCPUs outnumber processors.
   const bool shared = nunits > nthreads;
-  // The unit's VM ends: its other vCPUs stop; those not running are dropped
-  // now, the running ones when their slice comes back.
+  // A unit leaves for good; its VM is reported finished with its last one
+  // (vCPU 0 is done only once the VM ends, so ending[i] is set by then).
   auto unit_done = [&](size_t u, size_t i) {
     sh.state[u] = State::Done;
     if (--sh.live[i] == 0) {
@@ -255,6 +255,8 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads
       sh.idle.notify_all();
     }
   };
+  // VM i ends: its other vCPUs stop; those not running are dropped now,
+  // the running ones when their slice comes back.
   auto end_vm = [&](size_t i, VmExit r) {
     if (sh.ending[i] != VmExit::Running) return;
     sh.ending[i] = r;
