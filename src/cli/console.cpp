@@ -129,9 +129,10 @@ void Console::output(uint8_t ch, bool show) {
 }
 
 void Console::feed_script_line_if_ready() {
+  if (!prompt_seen_.load()) return;
+  std::lock_guard<std::mutex> g(mu_);
   if (script_.empty() || !prompt_seen_.exchange(false)) return;
   std::fflush(stdout);
-  std::lock_guard<std::mutex> g(mu_);
   pending_ += script_.front();
   script_.pop_front();
 }
@@ -146,7 +147,10 @@ bool Console::take_input(std::string& out) {
 }
 
 bool Console::wait_input(uint64_t ns) {
-  if (!script_.empty() && prompt_seen_) return true;
+  if (prompt_seen_) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!script_.empty()) return true;
+  }
   pollfd p{wake_pipe_[0], POLLIN, 0};
   const int ms = static_cast<int>(std::min<uint64_t>(ns / 1'000'000 + 1, 1000));
   if (poll(&p, 1, ms) > 0) {

@@ -56,9 +56,11 @@ class Console {
   std::regex until_re_;
   std::string line_;  // current output line (for --until and prompt detection)
 
-  // --input script: lines waiting to be typed.
+  // --input script: lines waiting to be typed (under mu_ once the guest
+  // runs). The prompt is seen by the thread writing the console (a vCPU's)
+  // and taken by the one feeding input (another vCPU's, or the
+  // coordinator's in wait_input).
   std::deque<std::string> script_;
-  // Set by output() (a vCPU's thread), taken by the thread feeding input.
   std::atomic<bool> prompt_seen_{false};
 
   std::mutex mu_;

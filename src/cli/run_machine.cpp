@@ -120,6 +120,8 @@ int run_machine(const RunOptions& opt, const MachineSpec& spec) {
         if (machine->name(i) == opt.gdb_vm) gdb_index = i;
       if (gdb_index == machine->size()) return fail("--gdb-vm: no VM named '" + opt.gdb_vm + "'");
     }
+    if (const unsigned n = machine->vm(gdb_index).vcpus(); n > 1)
+      return fail("--gdb follows one vCPU: vm " + machine->name(gdb_index) + " has vcpus = " + std::to_string(n));
     gdb = std::make_unique<debug::GdbStub>();
     if (!gdb->listen(opt.gdb_listen, err)) return fail(err);
   }

@@ -38,6 +38,8 @@ VmRunStats collect_run_stats(Vm& vm, double seconds) {
   s.exceptions = vm.cpu().stat_exceptions;
   s.tlb_refills = vm.cpu().stat_tlb_refills;
   s.engine = vm.spec().engine;
+  for (unsigned k = 0; k < vm.vcpus(); ++k)
+    s.vcpus.push_back({vm.instructions(k), vm.idle_cycles(k), vm.run_seconds(k), vm.host_tid(k)});
   if (const jit::Jit* j = vm.jit()) {
     s.has_jit = true;
     s.jit = j->stats();
@@ -52,6 +54,12 @@ std::string stats_text(const VmRunStats& s) {
   std::string out = format(
       "disco: %.0f instructions in %.3f s = %.1f M instructions/s (exceptions %llu, TLB refills %llu)\n", n,
       s.seconds, s.seconds > 0 ? n / s.seconds / 1e6 : 0.0, ull(s.exceptions), ull(s.tlb_refills));
+  if (s.vcpus.size() > 1)
+    for (size_t k = 0; k < s.vcpus.size(); ++k) {
+      const VcpuRunStats& c = s.vcpus[k];
+      out += format("disco: vCPU %zu: %llu instructions, %.3f s in guest, %llu idle cycles, host thread %ld\n", k,
+                    ull(c.instructions), c.run_seconds, ull(c.idle_cycles), c.host_tid);
+    }
   if (!s.has_jit) return out;
   const jit::JitStats& j = s.jit;
   const double total = static_cast<double>(j.guest_insns_in_blocks + j.interp_steps);
@@ -101,6 +109,18 @@ std::string stats_json(const VmRunStats& s) {
     jo["top_fallbacks"] = top;
     o["jit"] = jo;
   }
+  Json vcpus = Json::array();
+  for (size_t k = 0; k < s.vcpus.size(); ++k) {
+    const VcpuRunStats& c = s.vcpus[k];
+    Json vo;
+    vo["index"] = k;
+    vo["instructions"] = c.instructions;
+    vo["idle_cycles"] = c.idle_cycles;
+    vo["run_seconds"] = c.run_seconds;
+    vo["host_tid"] = c.host_tid;
+    vcpus.push_back(std::move(vo));
+  }
+  o["vcpus"] = std::move(vcpus);
   return o.dump();
 }
 
@@ -125,6 +145,20 @@ std::string stats_json(const MachineStats& s) {
     o["pages_scanned"] = v.pages_scanned;
     o["idle_cycles"] = v.idle_cycles;
     o["run_seconds"] = v.run_seconds;
+    Json vcpus = Json::array();
+    for (const VcpuStats& c : v.vcpus) {
+      Json vo;
+      vo["index"] = c.index;
+      vo["started"] = c.started;
+      vo["instructions"] = c.instructions;
+      vo["idle_cycles"] = c.idle_cycles;
+      vo["run_seconds"] = c.run_seconds;
+      vo["slices"] = c.slices;
+      vo["processor"] = c.processor;
+      vo["host_tid"] = c.host_tid;
+      vcpus.push_back(std::move(vo));
+    }
+    o["vcpus"] = std::move(vcpus);
     vms.push_back(std::move(o));
   }
   Json m;
@@ -173,12 +207,23 @@ std::string stats_json(const MachineStats& s) {
 std::string stats_text(const MachineStats& s) {
   const uint64_t page = s.page_bytes;
   std::string out;
-  for (const VmStats& v : s.vms)
+  for (const VmStats& v : s.vms) {
     out += format("disco: %-10s %-13s touched %8.1f MiB  private %8.1f MiB  shared %8.1f MiB  patched %8.1f MiB  "
                   "cow breaks %llu\n",
                   v.name.c_str(), vm_exit_name(v.state), mib_of_pages(v.memory.touched, page),
                   mib_of_pages(v.memory.private_pages, page), mib_of_pages(v.memory.shared, page),
                   mib_of_pages(v.memory.patched, page), ull(v.memory.cow_breaks));
+    for (const VcpuStats& c : v.vcpus) {
+      if (!c.started) {
+        out += format("disco: %-10s vCPU %u: held in reset\n", v.name.c_str(), c.index);
+        continue;
+      }
+      out += format("disco: %-10s vCPU %u: %llu instructions, %.3f s in guest, %llu idle cycles, %llu slices, "
+                    "last on processor %d (host thread %ld)\n",
+                    v.name.c_str(), c.index, ull(c.instructions), c.run_seconds, ull(c.idle_cycles), ull(c.slices),
+                    c.processor, c.host_tid);
+    }
+  }
   // Machine memory in use: the pools' pages and the patches' host memory.
   const double used_mib = static_cast<double>(s.machine_bytes_used) / (1 << 20);
   const double touched_mib = mib_of_pages(s.guest_pages_touched, page);

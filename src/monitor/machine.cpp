@@ -64,11 +64,9 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   where.home_node = vs.home_node < 0 ? 0 : static_cast<unsigned>(vs.home_node);
   where.images = spec_.sharing ? images_.get() : nullptr;
   where.console_out = std::move(console_out);
-  if (vs.vcpus != 1) {
-    error = vs.name + ": vcpus = " + std::to_string(vs.vcpus) +
-            ": SMP guests are not supported yet (one vCPU per VM)";
-    return false;
-  }
+  // An IPI or a device interrupt for a vCPU the scheduler holds as idle,
+  // or its release from reset: run it now (machine_run.cpp).
+  where.on_vcpu_ready = [this, i](unsigned k) { vcpu_ready(i, k); };
   try {
     vms_.push_back(std::make_unique<Vm>(vs, std::move(where)));
   } catch (const std::exception& e) {
@@ -82,6 +80,8 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
     exits_.pop_back();
     return false;
   }
+  unit_base_.push_back(units());
+  unit_vm_.insert(unit_vm_.end(), vms_.back()->vcpus(), i);
   if (spec_.sharing) sharing_.add(&vms_.back()->memory());
   return true;
 }
@@ -101,7 +101,7 @@ void Machine::settle_sharing(unsigned max_passes) {
 MachineStats Machine::stats() {
   // While the processors run on host threads, every VM's memory is read
   // with the world paused (stats() is called on the coordinator's thread).
-  const bool paused = sched_ != nullptr;
+  const bool paused = sched_.load() != nullptr;
   if (paused) pause_world();
   MachineStats m;
   for (size_t i = 0; i < vms_.size(); ++i) {
@@ -115,6 +115,22 @@ MachineStats Machine::stats() {
     v.run_seconds = i < vm_run_seconds_.size() ? vm_run_seconds_[i] : 0;
     v.memory = vms_[i]->memory().stats();
     v.pages_scanned = sharing_.scanned_of(static_cast<uint32_t>(i));
+    Vm& vm = *vms_[i];
+    for (unsigned k = 0; k < vm.vcpus(); ++k) {
+      VcpuStats c;
+      c.index = k;
+      c.started = vm.vcpu_started(k);
+      c.instructions = vm.instructions(k);
+      c.idle_cycles = vm.idle_cycles(k);
+      c.run_seconds = vm.run_seconds(k);
+      const size_t u = unit_base_[i] + k;
+      if (u < unit_slices_.size()) {
+        c.slices = unit_slices_[u];
+        c.processor = unit_processor_[u];
+        c.host_tid = unit_tid_[u];
+      }
+      v.vcpus.push_back(c);
+    }
     m.guest_pages_touched += v.memory.touched;
     m.cow_breaks += v.memory.cow_breaks;
     m.patched_pages += v.memory.patched;

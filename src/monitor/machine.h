@@ -1,9 +1,10 @@
 // The modelled multiprocessor with its VMs: machine memory in per-node
 // pools, the boot-image cache, the page-sharing scan, and the scheduler that
-// runs the VMs' processors. One host thread runs every VM in turn (time
-// slices); when all of them idle, the thread sleeps until the first timer.
+// runs the VMs' virtual CPUs on the modelled processors (machine_run.cpp;
+// docs/architecture.md, "Scheduling virtual CPUs").
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,19 @@ namespace disco {
 
 // What Machine::stats() reports: numbers only. The command renders them as
 // JSON or text (cli/stats.h; the JSON keys are documented in docs/memory.md).
+
+// One virtual CPU of a VM.
+struct VcpuStats {
+  unsigned index = 0;
+  bool started = false;         // released from reset (vCPU 0: always)
+  uint64_t instructions = 0;
+  uint64_t idle_cycles = 0;     // cycles it idled in WAIT (deterministic time)
+  double run_seconds = 0;       // host time it ran guest code (Vm::run_seconds)
+  uint64_t slices = 0;          // time slices the scheduler gave it
+  int processor = -1;           // the modelled processor of its last slice (-1: none yet)
+  long host_tid = 0;            // that processor's host thread (Linux thread id)
+};
+
 struct VmStats {
   std::string name;
   unsigned home_node = 0;
@@ -28,9 +42,10 @@ struct VmStats {
   VmExit state = VmExit::Running;
   uint64_t instructions = 0;
   uint64_t idle_cycles = 0;     // cycles the processor idled in WAIT (deterministic time)
-  double run_seconds = 0;       // host time in its slices (on any processor)
+  double run_seconds = 0;       // host time in its slices (on any processor, all vCPUs)
   GuestMemory::Stats memory;
   uint64_t pages_scanned = 0;   // by the sharing scan, in this VM
+  std::vector<VcpuStats> vcpus;
 };
 
 // One modelled processor of the last or current run(): the host thread it
@@ -79,17 +94,19 @@ class Machine {
     std::function<bool()> should_stop;           // polled between slices
     std::function<void(size_t, Vm&)> poll_input;  // feeds console input
     std::function<bool(uint64_t ns)> wait_input;  // sleeps until input or ns
-    std::function<void(size_t, VmExit)> on_exit;  // a VM stopped
-    // Runs VM i's slice instead of Vm::run (null: Vm::run), e.g. under a
-    // debugger (debug::GdbStub::run_slice).
+    std::function<void(size_t, VmExit)> on_exit;  // a VM stopped (once per VM)
+    // Runs the slice of VM i, a one-vCPU VM, instead of Vm::run (null:
+    // Vm::run), e.g. under a debugger (debug::GdbStub::run_slice). VMs with
+    // several vCPUs never go through it.
     std::function<VmExit(size_t, Vm&, const Vm::Limits&)> run_vm;
     uint64_t slice_cycles = 2'000'000;
   };
   enum class End { AllStopped, Stopped, Timeout };
-  // Runs the VMs until they all stop, should_stop, or the timeout. Every
-  // modelled processor that has a vCPU to run gets a host thread
-  // (monitor/machine_run.cpp); with one processor, deterministic time or a
-  // debugger (run_vm), everything runs on the calling thread in turn.
+  // Runs the VMs until they all stop, should_stop, or the timeout. The unit
+  // of scheduling is one vCPU of one VM. Every modelled processor, up to
+  // the number of vCPUs, gets a host thread (monitor/machine_run.cpp); with
+  // one processor, deterministic time or a debugger (run_vm), everything
+  // runs on the calling thread in turn.
   End run(const RunLimits& lim);
   // Host threads the last run() used.
   unsigned host_threads() const { return last_host_threads_; }
@@ -118,18 +135,30 @@ class Machine {
 
   // machine_run.cpp
   struct Sched;
-  Sched* sched_ = nullptr;  // run_threads()'s, while it runs
+  // run_threads()'s, while it runs (read by vcpu_ready on any thread).
+  std::atomic<Sched*> sched_{nullptr};
   unsigned last_host_threads_ = 0;
-  // Written by processor p's thread only (under the scheduler's mutex when
-  // threaded); read by stats().
+  // The units of scheduling: vCPU k of VM i is unit unit_base_[i] + k.
+  // Built by add_vm; fixed while the machine runs.
+  std::vector<size_t> unit_base_;
+  std::vector<size_t> unit_vm_;  // unit -> VM
+  size_t units() const { return unit_vm_.size(); }
+  size_t unit_vm(size_t u) const { return unit_vm_[u]; }
+  // Written under the scheduler's mutex when threaded (by the processor
+  // that ran the slice); read by stats().
   std::vector<ProcessorStats> processors_;
   std::vector<double> vm_run_seconds_;
-  void account_slice(unsigned p, size_t vm, double seconds);
+  std::vector<uint64_t> unit_slices_;
+  std::vector<int> unit_processor_;  // of its last slice ...
+  std::vector<long> unit_tid_;       // ... and that processor's host thread
+  void account_slice(unsigned p, size_t vm, size_t unit, double seconds);
   unsigned host_threads_for(const RunLimits& lim) const;
+  // VmWiring::on_vcpu_ready of VM i (any thread, the GIC's lock held).
+  void vcpu_ready(size_t i, unsigned k);
   uint64_t scan_budget(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point last) const;
   End run_one_thread(const RunLimits& lim);
   End run_threads(const RunLimits& lim, unsigned nthreads);
-  void processor_loop(unsigned p, const RunLimits& lim);
+  void processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads);
   // No processor runs a slice between these (the coordinator's thread only).
   void pause_world();
   void resume_world();

@@ -54,6 +54,8 @@ std::string unreadable(const std::string& path) {
   return why;
 }
 
+std::string nodes_text(unsigned n) { return std::to_string(n) + (n == 1 ? " node" : " nodes"); }
+
 }  // namespace
 
 bool validate_machine(MachineSpec& spec, std::string& error) {
@@ -130,21 +132,22 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
     // A VM's vCPUs run on its home node's processors (Disco's scheduler).
     if (vm.vcpus > spec.cpus_per_node && !spec.overcommit) {
       error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than a node's " +
-              std::to_string(spec.cpus_per_node) + " processors (--overcommit time-slices them)";
+              std::to_string(spec.cpus_per_node) + (spec.cpus_per_node == 1 ? " processor" : " processors") +
+              " (--overcommit time-slices them)";
       return false;
     }
   }
   const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
   if (vcpus > cpus && !spec.overcommit) {
     error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " +
-            std::to_string(cpus) + " processors (" + std::to_string(nodes) + " nodes x " +
+            std::to_string(cpus) + (cpus == 1 ? " processor (" : " processors (") + nodes_text(nodes) + " x " +
             std::to_string(spec.cpus_per_node) + "; --overcommit time-slices them)";
     return false;
   }
   const unsigned __int128 have = static_cast<unsigned __int128>(nodes) * spec.mem_per_node;
   if (!spec.overcommit && mem > have) {
     error = "the VMs ask for " + mib_text(mem) + " of memory but the machine has " +
-            mib_text(static_cast<uint64_t>(have)) + " (" + std::to_string(nodes) + " nodes x " +
+            mib_text(static_cast<uint64_t>(have)) + " (" + nodes_text(nodes) + " x " +
             mib_text(spec.mem_per_node) + "); set overcommit = true (or --overcommit) to rely on page sharing";
     return false;
   }

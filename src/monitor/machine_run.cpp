@@ -1,11 +1,13 @@
-// Running a machine's VMs: on one host thread in turn (the deterministic,
-// debugger and one-processor case), or with every modelled processor on a
-// host thread of its own (Disco's scheduler, below).
+// Running a machine's virtual CPUs: on one host thread in turn (the
+// deterministic, debugger and one-processor case), or with every modelled
+// processor on a host thread of its own that takes ready vCPUs (Disco's
+// scheduler, below; docs/architecture.md, "Scheduling virtual CPUs").
 #include <algorithm>
 #include <chrono>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -28,15 +30,30 @@ uint64_t Machine::scan_budget(clock::time_point now, clock::time_point last_scan
   return static_cast<uint64_t>(dt * static_cast<double>(spec_.scan_pages_per_sec));
 }
 
+namespace {
+// A VM with several vCPUs gets short slices when its vCPUs share a thread or
+// processors with others: Linux's vCPUs spin on each other (IPI
+// acknowledgements, the Count handshake, spinlocks), so a vCPU waiting for
+// one that is not running wastes the rest of its slice.
+constexpr uint64_t kSmpSliceOneThread = 20'000;  // as Vm::run_interleaved's quantum
+constexpr uint64_t kSmpSliceShared = 200'000;
+// Longest sleep of an idle vCPU before the scheduler looks at it again (its
+// timer may be far or masked; interrupts wake it sooner through vcpu_ready).
+constexpr auto kMaxSleep = std::chrono::milliseconds(50);
+}  // namespace
+
 unsigned Machine::host_threads_for(const RunLimits& lim) const {
-  // One host thread per modelled processor that has a vCPU to run. The
-  // debugger drives its VM slice by slice, and deterministic time needs a
-  // fixed interleaving: both run everything on the calling thread.
+  // One host thread per modelled processor, up to the number of vCPUs to
+  // run. The debugger drives its VM slice by slice, and deterministic time
+  // needs a fixed interleaving: both run everything on the calling thread.
   if (lim.run_vm) return 1;
-  for (const VmSpec& v : spec_.vms)
-    if (v.deterministic) return 1;
+  uint64_t vcpus = 0;
+  for (size_t i = 0; i < vms_.size(); ++i) {
+    if (spec_.vms[i].deterministic) return 1;
+    if (exits_[i] == VmExit::Running) vcpus += vms_[i]->vcpus();
+  }
   const uint64_t processors = static_cast<uint64_t>(spec_.nodes) * spec_.cpus_per_node;
-  return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(processors, vms_.size())));
+  return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(processors, vcpus)));
 }
 
 Machine::End Machine::run(const RunLimits& lim) {
@@ -48,21 +65,31 @@ Machine::End Machine::run(const RunLimits& lim) {
     processors_[p].node = p / std::max(1u, spec_.cpus_per_node);
   }
   vm_run_seconds_.resize(vms_.size(), 0.0);
+  unit_slices_.resize(units(), 0);
+  unit_processor_.resize(units(), -1);
+  unit_tid_.resize(units(), 0);
   return n <= 1 ? run_one_thread(lim) : run_threads(lim, n);
 }
 
-void Machine::account_slice(unsigned p, size_t vm, double seconds) {
+void Machine::account_slice(unsigned p, size_t vm, size_t unit, double seconds) {
   ProcessorStats& ps = processors_[p];
   if (!ps.host_tid) ps.host_tid = static_cast<long>(syscall(SYS_gettid));
   ++ps.slices;
   ps.busy_seconds += seconds;
   vm_run_seconds_[vm] += seconds;
+  ++unit_slices_[unit];
+  unit_processor_[unit] = static_cast<int>(p);
+  unit_tid_[unit] = ps.host_tid;
 }
 
+// Every vCPU in turn on the calling thread. A VM's vCPUs run in vCPU
+// order, so with deterministic time two runs interleave them the same way
+// (the VM's clock: Vm::run_vcpu).
 Machine::End Machine::run_one_thread(const RunLimits& lim) {
-  using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   auto last_scan = start;
+  // Secondary vCPUs that halted (they stay off; the VM goes on).
+  std::vector<bool> off(units(), false);
   for (;;) {
     bool ran = false, any_left = false;
     uint64_t sleep_ns = 50'000'000;
@@ -70,26 +97,38 @@ Machine::End Machine::run_one_thread(const RunLimits& lim) {
       if (exits_[i] != VmExit::Running) continue;
       any_left = true;
       Vm& v = *vms_[i];
-      if (v.idle()) {
-        if (lim.poll_input) lim.poll_input(i, v);
-        const uint64_t ns = v.wake_in_ns();
-        if (ns > 0) {
-          sleep_ns = std::min(sleep_ns, ns);
+      const bool smp = v.vcpus() > 1;
+      for (unsigned k = 0; k < v.vcpus() && exits_[i] == VmExit::Running; ++k) {
+        const size_t u = unit_base_[i] + k;
+        // Held in reset: its release comes from another vCPU of this thread.
+        if (off[u] || !v.vcpu_started(k)) continue;
+        if (v.idle(k)) {
+          if (k == 0 && lim.poll_input) lim.poll_input(i, v);
+          const uint64_t ns = v.wake_in_ns(k);
+          if (ns > 0) {
+            sleep_ns = std::min(sleep_ns, ns);
+            continue;
+          }
+        }
+        Vm::Limits l;
+        l.slice_cycles = smp ? kSmpSliceOneThread : lim.slice_cycles;
+        l.yield_when_idle = true;
+        l.should_stop = lim.should_stop;
+        if (k == 0 && lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+        const auto t0 = clock::now();
+        const VmExit r = lim.run_vm && !smp ? lim.run_vm(i, v, l) : v.run_vcpu(k, l);
+        account_slice(0, i, u, std::chrono::duration<double>(clock::now() - t0).count());
+        ran = true;
+        if (r == VmExit::Stopped) return End::Stopped;
+        if (r == VmExit::Running) continue;
+        if (k != 0 && r == VmExit::Halted) {
+          off[u] = true;
           continue;
         }
-      }
-      Vm::Limits l;
-      l.slice_cycles = lim.slice_cycles;
-      l.yield_when_idle = true;
-      l.should_stop = lim.should_stop;
-      if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
-      const auto t0 = clock::now();
-      const VmExit r = lim.run_vm ? lim.run_vm(i, v, l) : v.run(l);
-      account_slice(0, i, std::chrono::duration<double>(clock::now() - t0).count());
-      ran = true;
-      if (r == VmExit::Stopped) return End::Stopped;
-      if (r != VmExit::Running) {
+        // vCPU 0's end, or a VM-wide one (power-off, reboot, out of memory)
+        // from any vCPU: the VM stops.
         exits_[i] = r;
+        v.stop_all_vcpus();
         if (spec_.sharing) sharing_.remove(&v.memory());
         if (lim.on_exit) lim.on_exit(i, r);
       }
@@ -106,7 +145,7 @@ Machine::End Machine::run_one_thread(const RunLimits& lim) {
     if (lim.timeout_seconds > 0 && std::chrono::duration<double>(now - start).count() > lim.timeout_seconds)
       return End::Timeout;
     if (!ran) {
-      // Every VM idles: sleep until the first timer (or console input).
+      // Every vCPU idles: sleep until the first timer (or console input).
       if (lim.wait_input) lim.wait_input(sleep_ns);
       else std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
     }
@@ -115,57 +154,133 @@ Machine::End Machine::run_one_thread(const RunLimits& lim) {
 
 
 // The processors on host threads. Shared state lives in `Sched` under its
-// mutex; a Vm is touched only by the processor thread running its slice,
+// mutex; a vCPU is touched only by the processor thread running its slice,
 // or by this (the coordinator's) thread while the world is paused: no
 // processor runs a slice then. The coordinator owns `exits_`, the
 // callbacks (on_exit, should_stop) and the sharing scan; it pauses the
 // world for the scan and for anything that reads every VM's memory.
 struct Machine::Sched {
+  // A unit (one vCPU of one VM) is in exactly one state. Ready units are in
+  // `ready`, in the order they became ready.
+  enum class State : uint8_t {
+    Ready,
+    Running,   // a processor runs its slice
+    Sleeping,  // idle in WAIT until wake_at (or an interrupt: vcpu_ready)
+    Held,      // in reset until the guest releases it (vcpu_ready)
+    Done,      // a secondary that halted, or its VM ended
+  };
   std::mutex mu;
-  std::condition_variable work;   // processors: a VM became ready, pause ended, stop
+  std::condition_variable work;   // processors: a unit became ready, pause ended, stop
   std::condition_variable idle;   // coordinator: no slice running, a VM finished
   std::deque<size_t> ready;
-  std::vector<clock::time_point> wake_at;  // idle VMs: when to run them again (max: not idle)
+  std::vector<State> state;                // per unit
+  std::vector<clock::time_point> wake_at;  // per unit, while Sleeping
+  std::vector<uint8_t> kick;               // per unit: made ready while Running
+  std::vector<unsigned> live;              // per VM: units not Done
+  std::vector<VmExit> ending;              // per VM: the exit that ends it (Running: none)
+  // Per VM, read by its running slices (Vm::Limits::should_stop): the VM
+  // is ending, its other vCPUs leave at once.
+  std::unique_ptr<std::atomic<bool>[]> stopping;
   std::vector<std::pair<size_t, VmExit>> finished;
   unsigned running = 0;           // slices in progress
   bool pause = false, stop = false;
   // Read by running slices between chunks (Vm::Limits::should_stop): set
   // to end them early for a pause or the stop.
   std::atomic<bool> yield{false};
+
+  void make_ready(size_t u) {
+    state[u] = State::Ready;
+    ready.push_back(u);
+    work.notify_one();  // a processor asleep with nothing ready may take it
+  }
 };
 
 void Machine::pause_world() {
-  std::unique_lock<std::mutex> lk(sched_->mu);
-  sched_->pause = true;
-  sched_->yield = true;
-  sched_->idle.wait(lk, [this] { return sched_->running == 0; });
+  Sched* sh = sched_.load();
+  std::unique_lock<std::mutex> lk(sh->mu);
+  sh->pause = true;
+  sh->yield = true;
+  sh->idle.wait(lk, [sh] { return sh->running == 0; });
 }
 
 void Machine::resume_world() {
-  std::lock_guard<std::mutex> lk(sched_->mu);
-  sched_->pause = false;
-  sched_->yield = sched_->stop;
-  sched_->work.notify_all();
+  Sched* sh = sched_.load();
+  std::lock_guard<std::mutex> lk(sh->mu);
+  sh->pause = false;
+  sh->yield = sh->stop;
+  sh->work.notify_all();
 }
 
-// One modelled processor: takes a ready VM (one of its own node's first:
-// Disco runs a vCPU on its VM's home node when it can), runs a slice,
-// puts it back; sleeps while nothing is ready.
-void Machine::processor_loop(unsigned p, const RunLimits& lim) {
-  Sched& sh = *sched_;
+// Any thread, with VM i's GIC lock held (Vm's pin callback) or from the
+// release of a core: vCPU k has an interrupt or was released. A unit that
+// sleeps or waits for its release becomes ready now, so an IPI reaches an
+// idle vCPU within microseconds rather than at its next timer check; one
+// that runs is made ready again after its slice even if it went idle. The
+// one-thread loop (sched_ null) polls instead.
+void Machine::vcpu_ready(size_t i, unsigned k) {
+  Sched* sh = sched_.load(std::memory_order_acquire);
+  if (!sh) return;
+  const size_t u = unit_base_[i] + k;
+  std::lock_guard<std::mutex> lk(sh->mu);
+  switch (sh->state[u]) {
+    case Sched::State::Sleeping:
+    case Sched::State::Held:
+      sh->make_ready(u);
+      break;
+    case Sched::State::Running:
+      sh->kick[u] = 1;
+      break;
+    case Sched::State::Ready:
+    case Sched::State::Done:
+      break;
+  }
+}
+
+// One modelled processor: takes a ready unit (one of its own node's VMs
+// first: Disco runs a vCPU on its VM's home node when it can), runs a
+// slice, puts it back; sleeps while nothing is ready.
+void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads) {
+  using State = Sched::State;
+  Sched& sh = *sched_.load();
   const unsigned node = p / std::max(1u, spec_.cpus_per_node);
+  const size_t nunits = units();
+  // Shorter slices for SMP VMs when vCPUs outnumber processors.
+  const bool shared = nunits > nthreads;
+  // A unit leaves for good; its VM is reported finished with its last one
+  // (vCPU 0 is done only once the VM ends, so ending[i] is set by then).
+  auto unit_done = [&](size_t u, size_t i) {
+    sh.state[u] = State::Done;
+    if (--sh.live[i] == 0) {
+      sh.finished.emplace_back(i, sh.ending[i]);
+      sh.idle.notify_all();
+    }
+  };
+  // VM i ends: its other vCPUs stop; those not running are dropped now,
+  // the running ones when their slice comes back.
+  auto end_vm = [&](size_t i, VmExit r) {
+    if (sh.ending[i] != VmExit::Running) return;
+    sh.ending[i] = r;
+    sh.stopping[i] = true;
+    vms_[i]->stop_all_vcpus();
+    std::erase_if(sh.ready, [&](size_t u) { return unit_vm(u) == i; });
+    for (unsigned k = 0; k < vms_[i]->vcpus(); ++k) {
+      const size_t u = unit_base_[i] + k;
+      if (sh.state[u] != State::Running && sh.state[u] != State::Done) unit_done(u, i);
+    }
+  };
   std::unique_lock<std::mutex> lk(sh.mu);
   for (;;) {
     if (sh.stop) return;
     const auto now = clock::now();
-    auto next_wake = now + std::chrono::milliseconds(50);
-    for (size_t i = 0; i < sh.wake_at.size(); ++i) {
-      if (sh.wake_at[i] == clock::time_point::max()) continue;
-      if (sh.wake_at[i] <= now) {
-        sh.wake_at[i] = clock::time_point::max();
-        sh.ready.push_back(i);
-      } else {
-        next_wake = std::min(next_wake, sh.wake_at[i]);
+    auto next_wake = now + kMaxSleep;
+    for (size_t u = 0; u < nunits; ++u) {
+      if (sh.state[u] == State::Sleeping) {
+        if (sh.wake_at[u] <= now) sh.make_ready(u);
+        else next_wake = std::min(next_wake, sh.wake_at[u]);
+      } else if (sh.state[u] == State::Held) {
+        // vcpu_ready makes it ready at its release; this only catches up.
+        const size_t i = unit_vm(u);
+        if (vms_[i]->vcpu_started(static_cast<unsigned>(u - unit_base_[i]))) sh.make_ready(u);
       }
     }
     if (sh.pause || sh.ready.empty()) {
@@ -173,57 +288,92 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim) {
       continue;
     }
     auto pick = std::find_if(sh.ready.begin(), sh.ready.end(),
-                             [&](size_t i) { return vms_[i]->memory().home_node() == node; });
+                             [&](size_t u) { return vms_[unit_vm(u)]->memory().home_node() == node; });
     if (pick == sh.ready.end()) pick = sh.ready.begin();
-    const size_t i = *pick;
+    const size_t u = *pick;
     sh.ready.erase(pick);
+    const size_t i = unit_vm(u);
+    const unsigned k = static_cast<unsigned>(u - unit_base_[i]);
+    sh.state[u] = State::Running;
+    sh.kick[u] = 0;
     ++sh.running;
     lk.unlock();
 
     Vm& v = *vms_[i];
     Vm::Limits l;
-    l.slice_cycles = lim.slice_cycles;
+    l.slice_cycles = v.vcpus() > 1 && shared ? std::min(lim.slice_cycles, kSmpSliceShared) : lim.slice_cycles;
     l.yield_when_idle = true;
-    l.should_stop = [&sh] { return sh.yield.load(std::memory_order_relaxed); };
-    if (lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+    l.should_stop = [&sh, i] {
+      return sh.yield.load(std::memory_order_relaxed) || sh.stopping[i].load(std::memory_order_relaxed);
+    };
+    // Console input goes in through vCPU 0's slices (the UART's interrupt
+    // then reaches whichever vCPU the guest routed it to).
+    if (k == 0 && lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
     const auto t0 = clock::now();
-    const VmExit r = v.run(l);
+    const VmExit r = v.run_vcpu(k, l);
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+    const bool held = r == VmExit::Running && !v.vcpu_started(k);
     uint64_t wake_ns = 0;
-    if (r == VmExit::Running && v.idle()) {
-      if (lim.poll_input) lim.poll_input(i, v);
-      wake_ns = std::min<uint64_t>(v.wake_in_ns(), 50'000'000);
+    if (r == VmExit::Running && !held && v.idle(k)) {
+      if (k == 0 && lim.poll_input) lim.poll_input(i, v);
+      wake_ns = std::min<uint64_t>(v.wake_in_ns(k), std::chrono::nanoseconds(kMaxSleep).count());
     }
 
     lk.lock();
-    account_slice(p, i, secs);
+    if (!held) account_slice(p, i, u, secs);
     --sh.running;
-    if (r == VmExit::Running || r == VmExit::Stopped) {  // Stopped: ended early by `yield`
-      if (wake_ns > 0) {
-        sh.wake_at[i] = clock::now() + std::chrono::nanoseconds(wake_ns);
+    if (sh.stopping[i]) {
+      unit_done(u, i);  // its VM ended while it ran
+    } else if (r == VmExit::Running || r == VmExit::Stopped) {  // Stopped: ended early by `yield`
+      if (sh.kick[u]) sh.make_ready(u);
+      else if (held) sh.state[u] = State::Held;
+      else if (wake_ns > 0) {
+        sh.state[u] = State::Sleeping;
+        sh.wake_at[u] = clock::now() + std::chrono::nanoseconds(wake_ns);
       } else {
-        sh.ready.push_back(i);
-        sh.work.notify_one();  // a processor asleep with nothing ready may take it
+        sh.make_ready(u);
       }
+    } else if (k != 0 && r == VmExit::Halted) {
+      unit_done(u, i);  // a secondary that halted stays off; the VM goes on
     } else {
-      sh.finished.emplace_back(i, r);
+      // vCPU 0's end, or a VM-wide one (power-off, reboot, out of memory)
+      // from any vCPU: the VM stops.
+      end_vm(i, r);
+      unit_done(u, i);
     }
-    if (sh.running == 0 || r != VmExit::Running) sh.idle.notify_all();
+    if (sh.running == 0) sh.idle.notify_all();
   }
 }
 
 Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
+  using State = Sched::State;
   Sched sh;
-  sched_ = &sh;
-  sh.wake_at.assign(vms_.size(), clock::time_point::max());
+  const size_t nunits = units();
+  sh.state.assign(nunits, State::Done);
+  sh.wake_at.assign(nunits, clock::time_point::max());
+  sh.kick.assign(nunits, 0);
+  sh.live.assign(vms_.size(), 0);
+  sh.ending.assign(vms_.size(), VmExit::Running);
+  sh.stopping = std::make_unique<std::atomic<bool>[]>(vms_.size());
   size_t left = 0;
-  for (size_t i = 0; i < vms_.size(); ++i)
-    if (exits_[i] == VmExit::Running) {
-      sh.ready.push_back(i);
-      ++left;
+  for (size_t i = 0; i < vms_.size(); ++i) {
+    if (exits_[i] != VmExit::Running) continue;
+    ++left;
+    for (unsigned k = 0; k < vms_[i]->vcpus(); ++k) {
+      const size_t u = unit_base_[i] + k;
+      ++sh.live[i];
+      if (vms_[i]->vcpu_started(k)) {
+        sh.state[u] = State::Ready;
+        sh.ready.push_back(u);
+      } else {
+        sh.state[u] = State::Held;
+      }
     }
+  }
+  sched_.store(&sh, std::memory_order_release);
   std::vector<std::thread> processors;
-  for (unsigned p = 0; p < nthreads; ++p) processors.emplace_back([this, p, &lim] { processor_loop(p, lim); });
+  for (unsigned p = 0; p < nthreads; ++p)
+    processors.emplace_back([this, p, &lim, nthreads] { processor_loop(p, lim, nthreads); });
 
   const auto start = clock::now();
   auto last_scan = start;
@@ -265,11 +415,11 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
       resume_world();
       last_scan = clock::now();
     }
-    // Console input wakes idle VMs (they take it in their next slice).
+    // Console input wakes idle vCPUs (vCPU 0 takes it in its next slice).
     if (lim.wait_input && lim.wait_input(10'000'000)) {
       std::lock_guard<std::mutex> lk(sh.mu);
-      for (size_t i = 0; i < sh.wake_at.size(); ++i)
-        if (sh.wake_at[i] != clock::time_point::max()) sh.wake_at[i] = clock::time_point::min();
+      for (size_t u = 0; u < nunits; ++u)
+        if (sh.state[u] == State::Sleeping) sh.wake_at[u] = clock::time_point::min();
       sh.work.notify_all();
     } else if (!lim.wait_input) {
       std::unique_lock<std::mutex> lk(sh.mu);
@@ -283,7 +433,7 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
     sh.work.notify_all();
   }
   for (std::thread& t : processors) t.join();
-  sched_ = nullptr;
+  sched_.store(nullptr, std::memory_order_release);
   return end;
 }
 

@@ -186,6 +186,22 @@ TEST(CliVm, StatsJsonForOneVm) {
   EXPECT_GT(j["instructions"].get<uint64_t>(), 0u);
   EXPECT_EQ(j["engine"], "jit");
   EXPECT_GT(j["jit"]["blocks_compiled"].get<uint64_t>(), 0u) << r.output;
+  ASSERT_EQ(j["vcpus"].size(), 1u) << r.output;
+  EXPECT_EQ(j["vcpus"][0]["instructions"], j["instructions"]);
+  EXPECT_GT(j["vcpus"][0]["host_tid"].get<long>(), 0);
+  // Two vCPUs on host threads: the second stays in reset (the guest never
+  // releases it) and the text lists both.
+  r = run(std::string("run --smp 2 --kernel ") + HELLO_ELF + " --stats=json --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const nlohmann::ordered_json j2 = stats_json_in(r.output);
+  ASSERT_TRUE(j2.is_object()) << r.output;
+  ASSERT_EQ(j2["vcpus"].size(), 2u) << r.output;
+  EXPECT_GT(j2["vcpus"][0]["instructions"].get<uint64_t>(), 0u);
+  EXPECT_GT(j2["vcpus"][0]["run_seconds"].get<double>(), 0.0);
+  EXPECT_EQ(j2["vcpus"][1]["instructions"], 0);
+  r = run(std::string("run --smp 2 --kernel ") + HELLO_ELF + " --stats --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("disco: vCPU 1: 0 instructions"), std::string::npos) << r.output;
   r = run(std::string("run --engine=interp --deterministic --kernel ") + HELLO_ELF + " --stats < /dev/null");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(" instructions in "), std::string::npos) << r.output;
@@ -228,6 +244,84 @@ TEST(CliMachine, BadMachineOptionsAreErrors) {
   r = run("run --vms 2 --lockstep" + k);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("one VM"), std::string::npos) << r.output;
+}
+
+// Several vCPUs per VM (--smp, vcpus = N): the bare-metal guest runs on
+// vCPU 0 and never releases the others from reset, so each VM powers off
+// with its secondaries held; the statistics list every vCPU. On host
+// threads (one per modelled processor, here 4) and on one thread.
+TEST(CliMachine, SmpVmsRunAndListEachVcpu) {
+  for (const char* mode : {"--cpus-per-node 2", "--deterministic"}) {
+    auto r = run(std::string("run --vms 2 --smp 2 ") + mode + " --kernel " + HELLO_ELF +
+                 " --console none --console-dir " + testing::TempDir() + "/consoles-smp --stats=json --timeout 30"
+                 " < /dev/null");
+    EXPECT_EQ(r.status, 0) << mode << "\n" << r.output;
+    const nlohmann::ordered_json j = stats_json_in(r.output);
+    ASSERT_TRUE(j.is_object()) << r.output;
+    EXPECT_EQ(j["machine"]["host_threads"], std::string(mode) == "--deterministic" ? 1 : 4) << r.output;
+    ASSERT_EQ(j["vms"].size(), 2u) << r.output;
+    for (const auto& vm : j["vms"]) {
+      EXPECT_EQ(vm["state"], "powered-off") << r.output;
+      ASSERT_EQ(vm["vcpus"].size(), 2u) << r.output;
+      const auto& c0 = vm["vcpus"][0];
+      const auto& c1 = vm["vcpus"][1];
+      EXPECT_EQ(c0["index"], 0);
+      EXPECT_TRUE(c0["started"].get<bool>());
+      EXPECT_GT(c0["instructions"].get<uint64_t>(), 0u);
+      EXPECT_EQ(c0["instructions"], vm["instructions"]) << r.output;
+      EXPECT_GT(c0["slices"].get<uint64_t>(), 0u);
+      EXPECT_GE(c0["processor"].get<int>(), 0);
+      EXPECT_GT(c0["host_tid"].get<long>(), 0);
+      EXPECT_GT(c0["run_seconds"].get<double>(), 0.0);
+      EXPECT_EQ(c1["index"], 1);
+      EXPECT_FALSE(c1["started"].get<bool>());
+      EXPECT_EQ(c1["instructions"], 0);
+      EXPECT_EQ(c1["slices"], 0);
+      EXPECT_EQ(c1["processor"], -1);
+    }
+  }
+}
+
+// A machine file's vcpus = N: the VM runs; --gdb refuses it (one vCPU only).
+TEST(CliMachine, MachineFileVcpus) {
+  const std::string path = testing::TempDir() + "/smp-machine.toml";
+  {
+    std::ofstream f(path);
+    f << "[[vm]]\nname = \"duo\"\nkernel = \"" << HELLO_ELF << "\"\nmem = \"64M\"\nvcpus = 2\n"
+      << "[[vm]]\nname = \"solo\"\nkernel = \"" << HELLO_ELF << "\"\nmem = \"64M\"\n";
+  }
+  const std::string dir = " --console none --console-dir " + testing::TempDir() + "/consoles-file";
+  auto r = run("run --config " + path + dir + " --stats --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("duo: powered off"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("duo        vCPU 1: held in reset"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("solo       vCPU 0: "), std::string::npos) << r.output;
+  r = run("run --config " + path + dir + " --gdb tcp::0 --gdb-vm duo --timeout 30 < /dev/null");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("disco: --gdb follows one vCPU: vm duo has vcpus = 2\n"), std::string::npos) << r.output;
+}
+
+// vCPU counts out of range, or wider than a node, are one-line errors.
+TEST(CliMachine, BadVcpuCountsAreErrors) {
+  const std::string k = std::string(" --kernel ") + HELLO_ELF + " < /dev/null";
+  for (const char* n : {"0", "17"}) {
+    auto r = run(std::string("run --vms 2 --smp ") + n + k);
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("--smp"), std::string::npos) << r.output;
+  }
+  auto r = run("run --vms 2 --smp 3 --cpus-per-node 2" + k);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output,
+            "disco: vm vm0: vcpus = 3: more than a node's 2 processors (--overcommit time-slices them)\n");
+  r = run("run --vms 2 --smp 2 --nodes 1 --cpus-per-node 2" + k);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output,
+            "disco: the VMs ask for 4 vCPUs but the machine has 2 processors (1 node x 2; --overcommit "
+            "time-slices them)\n");
+  // Allowed with --overcommit: three vCPUs take turns on two processors.
+  r = run("run --vms 1 --smp 3 --cpus-per-node 2 --overcommit --console none --console-dir " + testing::TempDir() +
+          "/consoles-over --timeout 30" + k);
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 // Without --console-dir the logs go to a per-run folder outside the source

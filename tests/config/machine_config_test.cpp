@@ -368,6 +368,13 @@ TEST_F(MachineConfig, OvercommitTimeSlicesVcpus) {
   EXPECT_TRUE(validate_machine(s, error)) << error;
   s.overcommit = false;
   EXPECT_FALSE(validate_machine(s, error));
+  EXPECT_EQ(error, "the VMs ask for 2 vCPUs but the machine has 1 processor (1 node x 1; --overcommit time-slices them)");
+  // A VM wider than a node: its vCPUs take turns on the node's processors.
+  s.vms.assign(1, vm(256 * MiB, 4));
+  s.cpus_per_node = 2;
+  EXPECT_EQ(validate_error(s), "vm vm0: vcpus = 4: more than a node's 2 processors (--overcommit time-slices them)");
+  s.overcommit = true;
+  EXPECT_TRUE(validate_machine(s, error)) << error;
 }
 
 TEST_F(MachineConfig, OvercommitNeedsPermission) {
