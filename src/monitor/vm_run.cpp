@@ -120,11 +120,18 @@ VmExit Vm::run_vcpu(unsigned k, const Limits& lim) {
         // interleaved, no further than the end of the slice: the others may
         // send an interrupt before then.
         uint64_t target = timer_can_wake ? c.next_timer_cycle : ~0ull;
+        const bool to_slice_end = smp() && slice_end != ~0ull && target >= slice_end;
         if (smp()) target = std::min(target, slice_end);
         if (target != ~0ull && target > c.s.cycles) {
           v.idle_cycles += target - c.s.cycles;
           if (observer_) observer_->on_idle_skip(*this, target);
           c.s.cycles = target;
+          if (to_slice_end) {
+            // Nothing for it to do this slice: say so (run_interleaved
+            // skips an idle vCPU until an interrupt or its timer is due).
+            v.idle = true;
+            return VmExit::Running;
+          }
         } else if (lim.wait_input) {
           lim.wait_input(50'000'000);
         }
@@ -232,7 +239,7 @@ VmExit Vm::run_threads(const Limits& lim) {
 }
 
 // Deterministic time, several vCPUs, one thread: rounds in which every
-// started vCPU runs a quantum, in vCPU order. Time is the VM's clock, which
+// started vCPU that has something to do runs a quantum, in vCPU order. Time is the VM's clock, which
 // every slice advances (run_vcpu), so Count never goes back from one vCPU
 // to the next and two runs interleave the same way. (Each vCPU sees the
 // clock run N times as fast as its own instructions.)
@@ -240,9 +247,24 @@ VmExit Vm::run_interleaved(const Limits& lim) {
   constexpr uint64_t kQuantum = 20'000;  // cycles
   const auto start = steady::now();
   for (;;) {
+    bool ran = false;
+    uint64_t first_due = ~0ull;  // the earliest timer of the vCPUs left idle
     for (unsigned k = 0; k < vcpus(); ++k) {
       Vcpu& v = *vcpus_[k];
       if (v.halted || !start_if_released(v)) continue;
+      if (v.idle) {
+        // Idle in WAIT at the end of its last turn: it runs again when an
+        // interrupt line or a request came (from the others, this thread)
+        // or its timer falls in this turn; until then it costs nothing.
+        const Cpu& c = *v.cpu;
+        const uint64_t due = c.next_timer_tick == ~0ull ? ~0ull : c.next_timer_tick * 2;
+        const bool woken = c.events.load(std::memory_order_relaxed) & (EV_IRQ_CHECK | EV_REQUEST | EV_STOP);
+        if (!woken && (due == ~0ull || due > clock_cycles_ + kQuantum)) {
+          first_due = std::min(first_due, due);
+          continue;
+        }
+      }
+      ran = true;
       Limits l;
       l.slice_cycles = kQuantum;
       l.max_insns = lim.max_insns;
@@ -251,6 +273,12 @@ VmExit Vm::run_interleaved(const Limits& lim) {
       if (r == VmExit::Running) continue;
       if (k != 0 && r == VmExit::Halted) continue;
       return r;
+    }
+    if (!ran) {
+      // Every vCPU waits: the VM's clock jumps to the first timer (as a
+      // lone processor's idle skip does), or, with none, input may wake one.
+      if (first_due != ~0ull && first_due > clock_cycles_) clock_cycles_ = first_due;
+      else if (lim.wait_input) lim.wait_input(50'000'000);
     }
     if (lim.poll_input) lim.poll_input(*this);
     if (lim.should_stop && lim.should_stop()) return VmExit::Stopped;
