@@ -29,6 +29,22 @@ double mib_of_pages(uint64_t pages, uint64_t page_bytes) {
   return static_cast<double>(pages * page_bytes) / (1 << 20);
 }
 
+// One vCPU; `scheduled`: a machine's, with what its scheduler knows.
+Json vcpu_json(const VcpuStats& c, bool scheduled) {
+  Json o;
+  o["index"] = c.index;
+  if (scheduled) o["started"] = c.started;
+  o["instructions"] = c.instructions;
+  o["idle_cycles"] = c.idle_cycles;
+  o["run_seconds"] = c.run_seconds;
+  if (scheduled) {
+    o["slices"] = c.slices;
+    o["processor"] = c.processor;
+  }
+  o["host_tid"] = c.host_tid;
+  return o;
+}
+
 }  // namespace
 
 VmRunStats collect_run_stats(Vm& vm, double seconds) {
@@ -39,7 +55,7 @@ VmRunStats collect_run_stats(Vm& vm, double seconds) {
   s.tlb_refills = vm.cpu().stat_tlb_refills;
   s.engine = vm.spec().engine;
   for (unsigned k = 0; k < vm.vcpus(); ++k)
-    s.vcpus.push_back({vm.instructions(k), vm.idle_cycles(k), vm.run_seconds(k), vm.host_tid(k)});
+    s.vcpus.push_back(vcpu_stats(vm, k));
   if (const jit::Jit* j = vm.jit()) {
     s.has_jit = true;
     s.jit = j->stats();
@@ -55,11 +71,9 @@ std::string stats_text(const VmRunStats& s) {
       "disco: %.0f instructions in %.3f s = %.1f M instructions/s (exceptions %llu, TLB refills %llu)\n", n,
       s.seconds, s.seconds > 0 ? n / s.seconds / 1e6 : 0.0, ull(s.exceptions), ull(s.tlb_refills));
   if (s.vcpus.size() > 1)
-    for (size_t k = 0; k < s.vcpus.size(); ++k) {
-      const VcpuRunStats& c = s.vcpus[k];
-      out += format("disco: vCPU %zu: %llu instructions, %.3f s in guest, %llu idle cycles, host thread %ld\n", k,
-                    ull(c.instructions), c.run_seconds, ull(c.idle_cycles), c.host_tid);
-    }
+    for (const VcpuStats& c : s.vcpus)
+      out += format("disco: vCPU %u: %llu instructions, %.3f s in guest, %llu idle cycles, host thread %ld\n",
+                    c.index, ull(c.instructions), c.run_seconds, ull(c.idle_cycles), c.host_tid);
   if (!s.has_jit) return out;
   const jit::JitStats& j = s.jit;
   const double total = static_cast<double>(j.guest_insns_in_blocks + j.interp_steps);
@@ -110,16 +124,7 @@ std::string stats_json(const VmRunStats& s) {
     o["jit"] = jo;
   }
   Json vcpus = Json::array();
-  for (size_t k = 0; k < s.vcpus.size(); ++k) {
-    const VcpuRunStats& c = s.vcpus[k];
-    Json vo;
-    vo["index"] = k;
-    vo["instructions"] = c.instructions;
-    vo["idle_cycles"] = c.idle_cycles;
-    vo["run_seconds"] = c.run_seconds;
-    vo["host_tid"] = c.host_tid;
-    vcpus.push_back(std::move(vo));
-  }
+  for (const VcpuStats& c : s.vcpus) vcpus.push_back(vcpu_json(c, false));
   o["vcpus"] = std::move(vcpus);
   return o.dump();
 }
@@ -146,18 +151,7 @@ std::string stats_json(const MachineStats& s) {
     o["idle_cycles"] = v.idle_cycles;
     o["run_seconds"] = v.run_seconds;
     Json vcpus = Json::array();
-    for (const VcpuStats& c : v.vcpus) {
-      Json vo;
-      vo["index"] = c.index;
-      vo["started"] = c.started;
-      vo["instructions"] = c.instructions;
-      vo["idle_cycles"] = c.idle_cycles;
-      vo["run_seconds"] = c.run_seconds;
-      vo["slices"] = c.slices;
-      vo["processor"] = c.processor;
-      vo["host_tid"] = c.host_tid;
-      vcpus.push_back(std::move(vo));
-    }
+    for (const VcpuStats& c : v.vcpus) vcpus.push_back(vcpu_json(c, true));
     o["vcpus"] = std::move(vcpus);
     vms.push_back(std::move(o));
   }

@@ -15,12 +15,6 @@
 namespace disco {
 
 // One VM's run (the single-VM path).
-struct VcpuRunStats {
-  uint64_t instructions = 0, idle_cycles = 0;
-  double run_seconds = 0;  // host time it ran guest code
-  long host_tid = 0;       // the host thread that ran it (0: never ran)
-};
-
 struct VmRunStats {
   uint64_t instructions = 0;
   double seconds = 0;          // host time of the run
@@ -30,7 +24,7 @@ struct VmRunStats {
   jit::JitStats jit;
   uint64_t jit_fallbacks = 0;  // instructions run through interpreter handlers in blocks
   std::vector<std::pair<std::string, uint64_t>> top_fallbacks;  // by op, most first
-  std::vector<VcpuRunStats> vcpus;  // vCPU k at index k
+  std::vector<VcpuStats> vcpus;  // vCPU k at index k
 };
 
 VmRunStats collect_run_stats(Vm& vm, double seconds);

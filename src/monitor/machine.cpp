@@ -98,6 +98,17 @@ void Machine::settle_sharing(unsigned max_passes) {
   }
 }
 
+VcpuStats vcpu_stats(Vm& vm, unsigned k) {
+  VcpuStats c;
+  c.index = k;
+  c.started = vm.vcpu_started(k);
+  c.instructions = vm.instructions(k);
+  c.idle_cycles = vm.idle_cycles(k);
+  c.run_seconds = vm.run_seconds(k);
+  c.host_tid = vm.host_tid(k);
+  return c;
+}
+
 MachineStats Machine::stats() {
   // While the processors run on host threads, every VM's memory is read
   // with the world paused (stats() is called on the coordinator's thread).
@@ -117,12 +128,8 @@ MachineStats Machine::stats() {
     v.pages_scanned = sharing_.scanned_of(static_cast<uint32_t>(i));
     Vm& vm = *vms_[i];
     for (unsigned k = 0; k < vm.vcpus(); ++k) {
-      VcpuStats c;
-      c.index = k;
-      c.started = vm.vcpu_started(k);
-      c.instructions = vm.instructions(k);
-      c.idle_cycles = vm.idle_cycles(k);
-      c.run_seconds = vm.run_seconds(k);
+      VcpuStats c = vcpu_stats(vm, k);
+      c.host_tid = 0;  // the processor's, below
       const size_t u = unit_base_[i] + k;
       if (u < unit_slices_.size()) {
         c.slices = unit_slices_[u];

@@ -24,6 +24,8 @@ namespace disco {
 // JSON or text (cli/stats.h; the JSON keys are documented in docs/memory.md).
 
 // One virtual CPU of a VM.
+// One vCPU of the last or current run (a single VM's --stats, or a VM of a
+// machine; slices and processor only on a machine).
 struct VcpuStats {
   unsigned index = 0;
   bool started = false;         // released from reset (vCPU 0: always)
@@ -32,8 +34,10 @@ struct VcpuStats {
   double run_seconds = 0;       // host time it ran guest code (Vm::run_seconds)
   uint64_t slices = 0;          // time slices the scheduler gave it
   int processor = -1;           // the modelled processor of its last slice (-1: none yet)
-  long host_tid = 0;            // that processor's host thread (Linux thread id)
+  long host_tid = 0;            // the host thread that ran it (on a machine: its last processor's)
 };
+// What the VM itself knows of vCPU k (everything but slices and processor).
+VcpuStats vcpu_stats(Vm& vm, unsigned k);
 
 struct VmStats {
   std::string name;
