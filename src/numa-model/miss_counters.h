@@ -1,0 +1,54 @@
+// Per-page, per-node cache-miss counters: the analogue of FLASH's hardware
+// counters that Disco's policy reads (docs/numa.md). The memory model adds
+// the (scaled) misses of sampled accesses; a page whose count from one node
+// reaches the trigger within the current interval becomes hot and is queued
+// once for the policy, which runs with the world paused.
+//
+// Thread-safe: add() from any processor's thread (relaxed atomics and a
+// short lock for the hot queue); reset(), clear_page() and take_hot() by
+// the policy.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "numa-model/machine_memory.h"
+
+namespace disco {
+
+struct HotPage {
+  MPage page;
+  unsigned node;  // the node whose misses crossed the trigger
+};
+
+class MissCounters {
+ public:
+  MissCounters(uint64_t pages, unsigned nodes, uint32_t trigger);
+  unsigned nodes() const { return nodes_; }
+  uint32_t trigger() const { return trigger_; }
+  // `n` misses from `node` to page p (a write miss when `write`).
+  void add(MPage p, unsigned node, uint32_t n, bool write);
+  uint32_t count(MPage p, unsigned node) const;
+  uint32_t total(MPage p) const;
+  bool written(MPage p) const;
+  // The pages that became hot since the last call, each once.
+  std::vector<HotPage> take_hot();
+  // A new interval: every count and write mark back to zero.
+  void reset();
+  // Page p was moved or freed: its counts and mark go.
+  void clear_page(MPage p);
+
+ private:
+  uint64_t pages_;
+  unsigned nodes_;
+  uint32_t trigger_;
+  std::unique_ptr<std::atomic<uint32_t>[]> counts_;  // pages_ x nodes_
+  std::unique_ptr<std::atomic<uint8_t>[]> flags_;    // per page: bit 0 written, bit 1 queued
+  std::mutex mu_;
+  std::vector<HotPage> hot_;
+};
+
+}  // namespace disco
