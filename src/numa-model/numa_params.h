@@ -8,10 +8,9 @@
 namespace disco {
 
 enum class NumaPolicyKind : uint8_t { Off, Migrate, Replicate, Both };
-// Where a VM's pages are first allocated: its home node (the vCPU's node
-// for a spanning VM's... no: always the VM's home node), or spread round
-// robin over the nodes by guest page number (a NUMA-unaware machine, the
-// experiment's baseline).
+// Where a VM's pages are first allocated: its home node, or spread round
+// robin over the nodes by guest page number (what a NUMA-unaware machine
+// gives its OS: the experiment's baseline, bench/numa).
 enum class Placement : uint8_t { Home, Interleave };
 
 struct NumaParams {
