@@ -56,6 +56,14 @@ class MachineMemory {
 
   uint8_t* host(MPage p) const { return p == zero_page_ ? zero_host_ : base_ + (static_cast<uint64_t>(p) << 12); }
   MPage zero_page() const { return zero_page_; }
+  // The machine page holding host address `h` (the zero page included), or
+  // kNoPage when `h` is not machine memory. Lock-free: the pools are fixed.
+  MPage page_of_host(uintptr_t h) const {
+    const auto b = reinterpret_cast<uintptr_t>(base_);
+    if (h - b < bytes_) return static_cast<MPage>((h - b) >> 12);
+    if (h - reinterpret_cast<uintptr_t>(zero_host_) < 4096) return zero_page_;
+    return kNoPage;
+  }
 
   // A zeroed page, preferably on `node`, else on the nearest node with room;
   // kNoPage when the machine is out of pages. The caller becomes its owner.
