@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace disco {
@@ -20,6 +21,8 @@ MachineMemory::MachineMemory(const std::vector<uint64_t>& node_bytes) {
   node_used_.assign(node_bytes.size(), 0);
   node_free_.resize(node_bytes.size());
   info_.resize(total_pages_);
+  link_ = std::make_unique<std::atomic<MPage>[]>(total_pages_);
+  for (uint64_t i = 0; i < total_pages_; ++i) link_[i].store(kNoPage, std::memory_order_relaxed);
   bytes_ = total_pages_ * kPageSize;
   // Reserve address space only: pages cost host memory once written, and
   // freed pages are given back (MADV_DONTNEED), so host RSS follows the
@@ -45,6 +48,21 @@ unsigned MachineMemory::node_of(MPage p) const {
   return 0;  // the zero page: nobody's in particular
 }
 
+MPage MachineMemory::take_on(unsigned n) {
+  MPage p;
+  if (!node_free_[n].empty()) {
+    p = node_free_[n].back();
+    node_free_[n].pop_back();
+  } else if (node_bump_[n] < node_end_[n]) {
+    p = node_bump_[n]++;
+  } else {
+    return kNoPage;
+  }
+  ++used_pages_;
+  ++node_used_[n];
+  return p;
+}
+
 MPage MachineMemory::alloc(unsigned node, PageMapper owner) {
   std::lock_guard<std::mutex> lk(mu_);
   const unsigned n_nodes = nodes();
@@ -52,20 +70,10 @@ MPage MachineMemory::alloc(unsigned node, PageMapper owner) {
   // Home node first, then the others in order of distance (all remote
   // nodes are equally far in the FLASH model).
   for (unsigned k = 0; k < n_nodes; ++k) {
-    const unsigned n = (node + k) % n_nodes;
-    MPage p;
-    if (!node_free_[n].empty()) {
-      p = node_free_[n].back();
-      node_free_[n].pop_back();
-    } else if (node_bump_[n] < node_end_[n]) {
-      p = node_bump_[n]++;
-    } else {
-      continue;
-    }
+    const MPage p = take_on((node + k) % n_nodes);
+    if (p == kNoPage) continue;
     info_[p].refs = 1;
     info_[p].owner = owner;
-    ++used_pages_;
-    ++node_used_[n];
     return p;
   }
   return kNoPage;
@@ -119,7 +127,187 @@ std::vector<PageMapper> MachineMemory::mappers(MPage p) const {
   return shared_.at(p);
 }
 
+bool MachineMemory::in_place(MPage p) const {
+  if (!is_pool_page(p)) return false;
+  const PageInfo& pi = info_[p];
+  return pi.refs == 1 && !pi.collapsing && replicas_.count(p) == 0;
+}
+
+MachineMemory::WriteAccess MachineMemory::write_access(MPage p) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (in_place(p)) return WriteAccess::InPlace;
+  // A private master with replicas (attached, or detached by a collapse
+  // that another writer started) collapses; anything else is copied.
+  if (is_pool_page(p) && info_[p].refs == 1) return WriteAccess::Collapse;
+  return WriteAccess::Copy;
+}
+
+bool MachineMemory::vm_mapped_only(MPage p) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return vm_only(p);
+}
+
+bool MachineMemory::vm_only(MPage p) const {
+  if (!is_pool_page(p) || info_[p].refs == 0) return false;
+  auto is_vm = [](const PageMapper& w) { return w.vm != kImageHolder && w.vm != kPatchHolder; };
+  if (info_[p].refs == 1) return is_vm(info_[p].owner);
+  const auto& list = shared_.at(p);
+  return std::all_of(list.begin(), list.end(), is_vm);
+}
+
+// ---- Replicas ---------------------------------------------------------------
+
+MPage MachineMemory::add_replica(MPage m, unsigned node) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!is_pool_page(m) || node >= nodes() || node == node_of(m)) return kNoPage;
+  const PageInfo& mi = info_[m];
+  if (mi.refs == 0 || mi.master != kNoPage || mi.collapsing) return kNoPage;
+  std::vector<MPage>& list = replicas_[m];
+  for (MPage r : list)
+    if (node_of(r) == node) return kNoPage;
+  const MPage r = take_on(node);
+  if (r == kNoPage) {
+    if (list.empty()) replicas_.erase(m);
+    return kNoPage;
+  }
+  std::memcpy(host(r), host(m), kPageSize);
+  info_[r].refs = 0;
+  info_[r].master = m;
+  list.push_back(r);
+  ++replica_pages_;
+  // Published for lock-free readers only once the copy is complete.
+  link_[r].store(link_[m].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  link_[m].store(r, std::memory_order_release);
+  return r;
+}
+
+bool MachineMemory::replicated(MPage m) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return is_pool_page(m) && !info_[m].collapsing && replicas_.count(m) != 0;
+}
+
+MPage MachineMemory::replica_on(MPage m, unsigned node) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!is_pool_page(m) || info_[m].collapsing) return kNoPage;
+  auto it = replicas_.find(m);
+  if (it == replicas_.end()) return kNoPage;
+  for (MPage r : it->second)
+    if (node_of(r) == node) return r;
+  return kNoPage;
+}
+
+MPage MachineMemory::replica_relaxed(MPage m, unsigned node) const {
+  if (!is_pool_page(m)) return kNoPage;
+  MPage r = link_[m].load(std::memory_order_acquire);
+  // At most one replica per node: a longer walk met a stale link.
+  for (unsigned k = 0; k < nodes() && is_pool_page(r); ++k) {
+    if (node_of(r) == node) return r;
+    r = link_[r].load(std::memory_order_acquire);
+  }
+  return kNoPage;
+}
+
+std::vector<MPage> MachineMemory::replicas(MPage m) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = replicas_.find(m);
+  return it == replicas_.end() ? std::vector<MPage>{} : it->second;
+}
+
+MPage MachineMemory::master_of(MPage r) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return is_pool_page(r) ? info_[r].master : kNoPage;
+}
+
+void MachineMemory::unlink_replicas(MPage m) {
+  auto it = replicas_.find(m);
+  if (it == replicas_.end()) return;
+  link_[m].store(kNoPage, std::memory_order_relaxed);
+  for (MPage r : it->second) link_[r].store(kNoPage, std::memory_order_relaxed);
+}
+
+void MachineMemory::free_replicas(MPage m) {
+  auto it = replicas_.find(m);
+  if (it == replicas_.end()) return;
+  unlink_replicas(m);
+  for (MPage r : it->second) {
+    info_[r].master = kNoPage;
+    --replica_pages_;
+    free_page(r);
+  }
+  replicas_.erase(it);
+  info_[m].collapsing = false;
+}
+
+unsigned MachineMemory::drop_replicas(MPage m) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = replicas_.find(m);
+  if (it == replicas_.end()) return 0;
+  const auto n = static_cast<unsigned>(it->second.size());
+  free_replicas(m);
+  return n;
+}
+
+std::vector<MPage> MachineMemory::detach_replicas(MPage m) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = replicas_.find(m);
+  if (it == replicas_.end()) return {};
+  unlink_replicas(m);
+  info_[m].collapsing = true;
+  return it->second;
+}
+
+bool MachineMemory::end_collapse(MPage m, uint32_t by_vm) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!is_pool_page(m) || !info_[m].collapsing) return false;
+  free_replicas(m);
+  if (collapses_.size() < kCollapseLog) collapses_.push_back({m, by_vm});
+  return true;
+}
+
+std::vector<MachineMemory::Collapse> MachineMemory::take_collapses() {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::vector<Collapse> out;
+  out.swap(collapses_);
+  return out;
+}
+
+bool MachineMemory::collapsing(MPage m) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return is_pool_page(m) && info_[m].collapsing;
+}
+
+// ---- Migration --------------------------------------------------------------
+
+bool MachineMemory::movable(MPage m) const {
+  // vm_only() also excludes the zero page and free pages.
+  return vm_only(m) && info_[m].master == kNoPage && !info_[m].collapsing && replicas_.count(m) == 0;
+}
+
+bool MachineMemory::migratable(MPage m) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return movable(m);
+}
+
+MPage MachineMemory::migrate(MPage m, unsigned node) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!movable(m) || node >= nodes()) return kNoPage;
+  if (node_of(m) == node) return m;
+  const MPage n = take_on(node);
+  if (n == kNoPage) return kNoPage;
+  std::memcpy(host(n), host(m), kPageSize);
+  info_[n] = info_[m];
+  if (info_[m].refs > 1) {
+    auto it = shared_.find(m);
+    shared_.emplace(n, std::move(it->second));
+    shared_.erase(it);
+  }
+  info_[m] = PageInfo{};
+  free_page(m);
+  return n;
+}
+
 void MachineMemory::free_page(MPage p) {
+  free_replicas(p);
   madvise(host(p), kPageSize, MADV_DONTNEED);
   const unsigned n = node_of(p);
   node_free_[n].push_back(p);
