@@ -1,14 +1,32 @@
 // Sampled memory accesses for the memory-system model (numa-model/, docs/numa.md).
 //
+// (Lead, 16:00: this contract replaced an earlier hash-based one — there is
+// no line_hash() any more. Sampling is now by one line per page.)
+//
 // The engines report a sample of the guest's loads, stores and instruction
-// fetches: those whose 128-byte line hashes below `limit`. The hash is a
-// function of the line address alone, so a line is always sampled or never
-// (set sampling: the model keeps only the cache sets of sampled lines and
-// scales its counts by the sampling rate).
+// fetches: those whose 128-byte line is *sampled*, a function of the line
+// address alone, so a line is always sampled or never. With 1-in-R sampling
+// (R a power of two, 1..32) every 4 KiB page has exactly 32/R sampled lines,
+// at an offset that varies from page to page:
+//
+//     line = addr >> 7;  sampled  <=>  ((line ^ (line >> 5)) & (R - 1)) == 0
+//
+// (bits 0..4 of the line number are its place in the page, bits 5..9 the
+// low page-number bits: with R = 32 the one sampled line of page p is the
+// line at offset (p & 31) * 128.) Every page is seen, which the per-page
+// miss counters need, and the predicate depends on line-number bits 0..9
+// only, so for a modulo-indexed cache of at least 1024 sets it is a
+// function of the set index: the model keeps only the sampled sets and
+// scales its counts by R (set sampling, unbiased).
+//
+// Inline, on a host address h whose page offset equals the guest virtual
+// address's (they share bits 0..11), the JIT tests
+//     ((h >> 5) ^ vaddr) & ((R - 1) << 7) == 0
+// in four instructions with one scratch register.
 //
 //  - Data: the line of the *host* address the access touched (a machine
-//    page of the pool, so the hash is a function of the machine address).
-//    Reported after the soft-TLB hit or refill, before the access.
+//    page of the pool). Reported after the soft-TLB hit or refill, before
+//    the access.
 //  - Fetch: the line of the *guest-physical* address, decided when the
 //    code is decoded or translated (the JIT does not know the machine page
 //    then). Reported when execution enters the line: at a JIT block's
@@ -16,8 +34,8 @@
 //    the first instruction of a line reached sequentially, and on any
 //    instruction reached non-sequentially (branch target, exception vector).
 //
-// With limit == 0 sampling is off: the interpreter tests one flag, the JIT
-// emits nothing at all.
+// With mask_enabled == false sampling is off: the interpreter tests one
+// flag, the JIT emits nothing at all.
 #pragma once
 
 #include <cstdint>
@@ -26,28 +44,25 @@ namespace disco {
 
 constexpr unsigned kLineShift = 7;  // 128-byte lines (the R10000's secondary cache)
 constexpr uint64_t kLineBytes = 1ull << kLineShift;
+constexpr unsigned kMaxSampleRate = 32;  // one line per page
 
-// Multiplicative hash of a line number; its top bits pick the model's set.
-constexpr uint32_t kLineHashMul = 0x9E3779B1u;
-inline uint32_t line_hash(uint64_t addr) {
-  return static_cast<uint32_t>(addr >> kLineShift) * kLineHashMul;
-}
+// The sampling mask for 1-in-`rate` sampling (rate a power of two 1..32):
+// (rate - 1) << kLineShift, tested against bits 7..11.
+inline uint32_t sample_mask_for_rate(unsigned rate) { return (rate - 1) << kLineShift; }
 
-// Sampling rate 1/2^k: limit = 2^(32-k) (k = 0: 2^32, every line).
-inline uint64_t sample_limit_for_rate(unsigned rate) {
-  unsigned k = 0;
-  while ((1u << k) < rate) ++k;
-  return 1ull << (32 - k);
+// Whether the line holding `addr` is sampled under `mask`.
+inline bool line_sampled(uint64_t addr, uint32_t mask) {
+  return (((addr >> 5) ^ addr) & mask) == 0;
 }
 
 struct MemSampler {
-  // Sampled iff line_hash(address) < limit. 0: off.
-  uint64_t limit = 0;
-  // Any of these may be called from the thread running the processor only.
+  bool on = false;  // off: the engines report nothing (the JIT emits nothing)
+  uint32_t mask = 0;  // sample_mask_for_rate(rate); 0 = every line
+  // Called from the thread running the processor only.
   void (*data)(void* ctx, uintptr_t host, bool write) = nullptr;
   void (*fetch)(void* ctx, uint64_t paddr_line) = nullptr;
   void* ctx = nullptr;
-  bool sampled(uint64_t addr) const { return line_hash(addr) < limit; }
+  bool sampled(uint64_t addr) const { return on && line_sampled(addr, mask); }
 };
 
 }  // namespace disco

@@ -17,7 +17,7 @@ struct NumaParams {
   bool model = true;                     // --numa-model on|off
   NumaPolicyKind policy = NumaPolicyKind::Both;
   Placement placement = Placement::Home;
-  unsigned sample_rate = 64;             // 1 in N lines (power of two, 1..4096)
+  unsigned sample_rate = 32;             // 1 in N lines (power of two, 1..32: mem_sampler.h)
   uint64_t cache_bytes = 1ull << 20;     // per processor (R10000 secondary cache)
   unsigned cache_ways = 2;
   unsigned local_latency_ns = 300;       // FLASH
