@@ -279,16 +279,20 @@ MPage GuestMemory::replicate_page(MachineMemory& mm, const VmLookup& vms, MPage 
   return r;
 }
 
+// Any thread: the counters and patches under mu_, then the pmap without it
+// (its entries are atomic; vCPUs are not held up by the walk).
 GuestMemory::Stats GuestMemory::stats() const {
-  std::lock_guard<std::mutex> lk(mu_);
   Stats s;
-  s.cow_breaks = cow_breaks_;
-  s.patch_faults = patch_faults_;
-  s.migrations = migrations_;
-  s.replications = replications_;
-  s.collapses = collapses_;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    s.cow_breaks = cow_breaks_;
+    s.patch_faults = patch_faults_;
+    s.migrations = migrations_;
+    s.replications = replications_;
+    s.collapses = collapses_;
+    for (const auto& [g, p] : patched_) s.patch_bytes += static_cast<uint64_t>(patch_cost(p.patch));
+  }
   s.node_pages.assign(mm_.nodes(), 0);
-  for (const auto& [g, p] : patched_) s.patch_bytes += static_cast<uint64_t>(patch_cost(p.patch));
   const MPage zero = mm_.zero_page();
   for (uint64_t g = 0; g < pages_; ++g) {
     const MPage m = at(g);
