@@ -7,6 +7,19 @@
 // Thread-safe: add() from any processor's thread (relaxed atomics and a
 // short lock for the hot queue); reset(), clear_page() and take_hot() by
 // the policy.
+//
+// Invariants:
+//  - A page is in the hot queue at most once: the thread whose fetch_add
+//    carried a node's count from below the trigger to at least it sets the
+//    page's queued mark, and only the one that set it pushes the page.
+//  - Within an interval a node's count crosses the trigger at most once, so
+//    a page taken by take_hot() comes back only after reset() or
+//    clear_page() (or a count wrapping past 2^32 misses, which a 10 ms
+//    interval never sees).
+//  - Every page with a nonzero count or mark since the last reset() is in
+//    the touched list, once, so reset() costs the pages missed on
+//    in the interval, not the whole machine.
+//  - A trigger of 0 makes no page hot.
 #pragma once
 
 #include <atomic>
@@ -36,9 +49,11 @@ class MissCounters {
   bool written(MPage p) const;
   // The pages that became hot since the last call, each once.
   std::vector<HotPage> take_hot();
-  // A new interval: every count and write mark back to zero.
+  // A new interval: every count and write mark back to zero; pages queued
+  // but not taken are dropped (their hotness belonged to the old interval).
   void reset();
-  // Page p was moved or freed: its counts and mark go.
+  // Page p was moved or freed: its counts and marks go, and it leaves the
+  // hot queue.
   void clear_page(MPage p);
 
  private:
@@ -46,9 +61,11 @@ class MissCounters {
   unsigned nodes_;
   uint32_t trigger_;
   std::unique_ptr<std::atomic<uint32_t>[]> counts_;  // pages_ x nodes_
-  std::unique_ptr<std::atomic<uint8_t>[]> flags_;    // per page: bit 0 written, bit 1 queued
+  // Per page: bit 0 written, bit 1 queued, bit 2 touched (in touched_).
+  std::unique_ptr<std::atomic<uint8_t>[]> flags_;
   std::mutex mu_;
-  std::vector<HotPage> hot_;
+  std::vector<HotPage> hot_;   // mu_
+  std::vector<MPage> touched_;  // mu_
 };
 
 }  // namespace disco

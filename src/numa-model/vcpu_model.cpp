@@ -1,0 +1,56 @@
+#include "numa-model/vcpu_model.h"
+
+namespace disco {
+
+namespace {
+
+// A sampled miss by `v` to machine page `page`; false when it is not
+// counted (outside machine memory).
+bool count_miss(VcpuModel& v, MemoryModel& m, MPage page, bool write) {
+  if (page == kNoPage) return false;
+  MachineMemory& mem = m.memory();
+  const unsigned rate = m.rate();
+  if (write) v.write_misses += rate;
+  if (page == mem.zero_page()) {
+    v.local_misses += rate;
+    return true;
+  }
+  if (mem.node_of(page) == v.node)
+    v.local_misses += rate;
+  else
+    v.remote_misses += rate;
+  m.counters().add(page, v.node, rate, write);
+  return true;
+}
+
+}  // namespace
+
+void sample_data(void* vcpu_model, uintptr_t host, bool write) {
+  VcpuModel& v = *static_cast<VcpuModel*>(vcpu_model);
+  MemoryModel& m = *v.model;
+  ++v.data_samples;
+  const CacheModel::Slot s = m.data_cache(v.processor).slot(host);
+  if (m.data_cache(v.processor).access(s, write)) count_miss(v, m, m.memory().page_of_host(host), write);
+  if (write) m.invalidate_others(v.processor, s);
+}
+
+void sample_fetch(void* vcpu_model, uint64_t paddr_line) {
+  VcpuModel& v = *static_cast<VcpuModel*>(vcpu_model);
+  MemoryModel& m = *v.model;
+  ++v.fetch_samples;
+  if (!m.fetch_cache(v.processor).access(fetch_key(paddr_line, v.vm), false)) return;
+  const MPage page = v.resolve ? v.resolve(v.resolve_ctx, paddr_line, v.node) : kNoPage;
+  if (count_miss(v, m, page, false)) v.fetch_misses += m.rate();
+}
+
+void attach(MemSampler& sampler, VcpuModel& v) {
+  sampler = MemSampler{};
+  if (!v.model || !v.model->enabled()) return;
+  sampler.on = true;
+  sampler.mask = v.model->mask();
+  sampler.data = &sample_data;
+  sampler.fetch = &sample_fetch;
+  sampler.ctx = &v;
+}
+
+}  // namespace disco
