@@ -279,6 +279,27 @@ TEST_F(Policy, TheKindOfPolicyDecidesWhatIsDone) {
   }
 }
 
+// The real counters, through counts_of(): a page node 2 misses on enough
+// becomes hot, migrates there, and its counts (old and new page) go.
+TEST_F(Policy, DrivenByTheMissCounters) {
+  MissCounters mc(mm.total_pages(), mm.nodes(), 64);
+  NumaPolicy pol(params(), mm, lookup);
+  const MPage m = page_of_a(3);
+  mc.add(m, 0, 4, false);
+  mc.add(m, 2, 100, false);
+  const std::vector<HotPage> hot = mc.take_hot();
+  ASSERT_EQ(hot.size(), 1u);
+  EXPECT_EQ(hot[0].page, m);
+  EXPECT_EQ(hot[0].node, 2u);
+  pol.run_batch(hot, counts_of(mc));
+  const MPage now = a.at(3);
+  EXPECT_EQ(mm.node_of(now), 2u);
+  EXPECT_EQ(mc.count(m, 2), 0u);
+  EXPECT_EQ(mc.total(m), 0u);
+  EXPECT_EQ(mc.total(now), 0u);
+  EXPECT_TRUE(mc.take_hot().empty());
+}
+
 // What the policy must not touch: the zero page, free pages, pages only the
 // boot-image cache holds. A hot replica stands for its master. An image
 // page a VM maps may replicate but not migrate.
