@@ -147,8 +147,8 @@ MachineStats Machine::stats() {
   m.nodes = spec_.nodes;
   m.cpus_per_node = spec_.cpus_per_node;
   m.mem_per_node_bytes = spec_.mem_per_node;
-  m.local_latency_ns = spec_.local_latency_ns;
-  m.remote_latency_ns = spec_.remote_latency_ns;
+  m.local_latency_ns = spec_.numa.local_latency_ns;
+  m.remote_latency_ns = spec_.numa.remote_latency_ns;
   m.page_bytes = kPageSize;
   m.machine_pages_total = mm_->total_pages();
   m.machine_pages_used = mm_->used_pages();

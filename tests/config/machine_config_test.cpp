@@ -12,6 +12,7 @@
 
 #include "cli/machine_file.h"
 #include "monitor/machine_config.h"
+#include "monitor/numa_check.h"
 
 namespace disco::test {
 namespace {
@@ -115,8 +116,8 @@ mem = 67108864
   EXPECT_EQ(s.nodes, 4u);
   EXPECT_EQ(s.cpus_per_node, 3u);
   EXPECT_EQ(s.mem_per_node, 512 * MiB);
-  EXPECT_EQ(s.local_latency_ns, 250u);
-  EXPECT_EQ(s.remote_latency_ns, 1000u);
+  EXPECT_EQ(s.numa.local_latency_ns, 250u);
+  EXPECT_EQ(s.numa.remote_latency_ns, 1000u);
   EXPECT_TRUE(s.overcommit);
   EXPECT_FALSE(s.sharing);
   EXPECT_EQ(s.scan_pages_per_sec, 1234u);
@@ -151,8 +152,10 @@ TEST_F(MachineConfig, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(s.nodes, 0u);
   EXPECT_EQ(s.cpus_per_node, 0u);
   EXPECT_EQ(s.mem_per_node, 0u);
-  EXPECT_EQ(s.local_latency_ns, d.local_latency_ns);
-  EXPECT_EQ(s.remote_latency_ns, d.remote_latency_ns);
+  EXPECT_EQ(s.numa.local_latency_ns, d.numa.local_latency_ns);
+  EXPECT_EQ(s.numa.remote_latency_ns, d.numa.remote_latency_ns);
+  EXPECT_EQ(s.numa.policy, NumaPolicyKind::Both);
+  EXPECT_TRUE(s.numa_origin.empty());
   EXPECT_FALSE(s.overcommit);
   EXPECT_TRUE(s.sharing);
   EXPECT_EQ(s.scan_pages_per_sec, 50'000u);
@@ -268,6 +271,189 @@ TEST_F(MachineConfig, BadNamesAndInitrdWithoutKernelAreLoadErrors) {
   EXPECT_TRUE(Has(load_error("[[vm]]\nname = \"a b\"\n"), ":2: vm[0].name: \"a b\" is not a valid name"));
   EXPECT_TRUE(Has(load_error("[[vm]]\nname = \"\"\n"), "vm[0].name:"));
   EXPECT_TRUE(Has(load_error("[[vm]]\ninitrd = \"i.gz\"\n"), ":2: vm[0].initrd: an initrd needs a kernel"));
+}
+
+// ---- [numa] ----
+
+TEST_F(MachineConfig, ReadsTheNumaTable) {
+  MachineSpec s;
+  ASSERT_TRUE(load(R"([numa]
+model = false
+policy = "migrate"
+placement = "interleave"
+sample_rate = 16
+cache_size = "512K"
+cache_ways = 4
+local_latency_ns = 200
+remote_latency_ns = 800
+insn_ns = 2.5
+trigger = 32
+reset_interval_ms = 20
+sharing_ratio = 0.5
+max_moves = 2
+replication_budget = "64M"
+migrate_us = 70
+replicate_us = 60.5
+collapse_us = 0
+hot_page_us = 1
+
+[[vm]]
+)", s)) << error_;
+  const NumaParams& n = s.numa;
+  EXPECT_FALSE(n.model);
+  EXPECT_EQ(n.policy, NumaPolicyKind::Migrate);
+  EXPECT_EQ(n.placement, Placement::Interleave);
+  EXPECT_EQ(n.sample_rate, 16u);
+  EXPECT_EQ(n.cache_bytes, 512u << 10);
+  EXPECT_EQ(n.cache_ways, 4u);
+  EXPECT_EQ(n.local_latency_ns, 200u);
+  EXPECT_EQ(n.remote_latency_ns, 800u);
+  EXPECT_DOUBLE_EQ(n.insn_ns, 2.5);
+  EXPECT_EQ(n.trigger, 32u);
+  EXPECT_DOUBLE_EQ(n.reset_interval_ms, 20);
+  EXPECT_DOUBLE_EQ(n.sharing_ratio, 0.5);
+  EXPECT_EQ(n.max_moves, 2u);
+  EXPECT_EQ(n.replication_budget, 64 * MiB);
+  EXPECT_DOUBLE_EQ(n.migrate_us, 70);
+  EXPECT_DOUBLE_EQ(n.replicate_us, 60.5);
+  EXPECT_DOUBLE_EQ(n.collapse_us, 0);
+  EXPECT_DOUBLE_EQ(n.hot_page_us, 1);
+  EXPECT_EQ(s.numa_origin.at("sample_rate"), path_ + ":5: numa.sample_rate");
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  // Every policy and placement word.
+  const std::pair<const char*, NumaPolicyKind> policies[] = {
+      {"off", NumaPolicyKind::Off}, {"migrate", NumaPolicyKind::Migrate},
+      {"replicate", NumaPolicyKind::Replicate}, {"both", NumaPolicyKind::Both}};
+  for (const auto& [word, kind] : policies) {
+    ASSERT_TRUE(load(std::string("[numa]\npolicy = \"") + word + "\"\n", s)) << error_;
+    EXPECT_EQ(s.numa.policy, kind) << word;
+  }
+  ASSERT_TRUE(load("[numa]\nplacement = \"home\"\n", s)) << error_;
+  EXPECT_EQ(s.numa.placement, Placement::Home);
+}
+
+TEST_F(MachineConfig, NumaDefaultsAreThePapers) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[numa]\n", s)) << error_;
+  const NumaParams d;
+  EXPECT_TRUE(s.numa.model);
+  EXPECT_EQ(s.numa.policy, d.policy);
+  EXPECT_EQ(s.numa.sample_rate, d.sample_rate);
+  EXPECT_EQ(s.numa.cache_bytes, d.cache_bytes);
+  EXPECT_DOUBLE_EQ(s.numa.migrate_us, d.migrate_us);
+  EXPECT_TRUE(s.numa_origin.empty());
+}
+
+TEST_F(MachineConfig, LatenciesStillReadFromMachine) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[machine]\nlocal_latency_ns = 100\n[numa]\nremote_latency_ns = 400\n", s)) << error_;
+  EXPECT_EQ(s.numa.local_latency_ns, 100u);
+  EXPECT_EQ(s.numa.remote_latency_ns, 400u);
+  EXPECT_EQ(s.numa_origin.at("local_latency_ns"), path_ + ":2: machine.local_latency_ns");
+  EXPECT_EQ(s.numa_origin.at("remote_latency_ns"), path_ + ":4: numa.remote_latency_ns");
+}
+
+TEST_F(MachineConfig, ALatencyInBothTablesNamesBothLines) {
+  const std::string e = load_error("[machine]\nnodes = 1\nremote_latency_ns = 900\n\n[numa]\nremote_latency_ns = 800\n");
+  EXPECT_EQ(e, path_ + ":6: numa.remote_latency_ns: also given on line 3 (machine.remote_latency_ns); give it once");
+}
+
+TEST_F(MachineConfig, BadNumaValuesNameFileLineAndKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"polcy = \"off\"", ":2: numa.polcy: unknown key (expected one of: model, policy,"},
+      {"model = \"on\"", ":2: numa.model: expected a boolean, got a string"},
+      {"policy = \"fast\"", ":2: numa.policy: expected one of off, migrate, replicate, both, got \"fast\""},
+      {"policy = 1", ":2: numa.policy: expected a string, got an integer"},
+      {"placement = \"spread\"", ":2: numa.placement: expected one of home, interleave, got \"spread\""},
+      {"sample_rate = 0", ":2: numa.sample_rate: 0 is out of range (1 .. 32)"},
+      {"sample_rate = 64", ":2: numa.sample_rate: 64 is out of range (1 .. 32)"},
+      {"sample_rate = 12", ":2: numa.sample_rate: 12 is not a power of two from 1 to 32"},
+      {"cache_size = \"8K\"", ":2: numa.cache_size: 8 KiB is outside 16 KiB .. 1024 MiB"},
+      {"cache_size = \"96K\"", ":2: numa.cache_size: 96 KiB / 128-byte lines / 2 ways is not a power-of-two number of sets"},
+      {"cache_size = \"big\"", ":2: numa.cache_size: expected a size such as \"512M\", got \"big\""},
+      {"cache_ways = 0", ":2: numa.cache_ways: 0 is out of range (1 .. 16)"},
+      {"cache_ways = 17", ":2: numa.cache_ways: 17 is out of range (1 .. 16)"},
+      {"local_latency_ns = \"fast\"", ":2: numa.local_latency_ns: expected an integer, got a string"},
+      {"remote_latency_ns = 0", ":2: numa.remote_latency_ns: 0 is out of range (1 .. 4294967295)"},
+      {"remote_latency_ns = 2.5", ":2: numa.remote_latency_ns: expected an integer, got a floating-point number"},
+      {"insn_ns = 0", ":2: numa.insn_ns: must be a number greater than 0, got 0"},
+      {"insn_ns = \"5\"", ":2: numa.insn_ns: expected a number, got a string"},
+      {"insn_ns = nan", ":2: numa.insn_ns: must be a number greater than 0, got nan"},
+      {"trigger = 0", ":2: numa.trigger: 0 is out of range (1 .. 4294967295)"},
+      {"reset_interval_ms = -1", ":2: numa.reset_interval_ms: must be a number greater than 0, got -1"},
+      {"reset_interval_ms = inf", ":2: numa.reset_interval_ms: must be a number greater than 0, got inf"},
+      {"sharing_ratio = 0", ":2: numa.sharing_ratio: must be greater than 0 and at most 1, got 0"},
+      {"sharing_ratio = 1.5", ":2: numa.sharing_ratio: must be greater than 0 and at most 1, got 1.5"},
+      {"max_moves = 0", ":2: numa.max_moves: 0 is out of range (1 .. 4294967295)"},
+      {"replication_budget = -1", ":2: numa.replication_budget: a size cannot be negative"},
+      {"migrate_us = -1", ":2: numa.migrate_us: must be a number >= 0, got -1"},
+      {"replicate_us = true", ":2: numa.replicate_us: expected a number, got a boolean"},
+      {"collapse_us = -0.5", ":2: numa.collapse_us: must be a number >= 0, got -0.5"},
+      {"hot_page_us = -inf", ":2: numa.hot_page_us: must be a number >= 0, got -inf"},
+  };
+  for (const auto& [line, expected] : cases) {
+    const std::string e = load_error(std::string("[numa]\n") + line + "\n");
+    EXPECT_EQ(e.rfind(path_ + expected, 0), 0u) << line << "\n  got: " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  EXPECT_TRUE(Has(load_error("numa = 1\n"), ":1: numa: expected a table [numa], got an integer"));
+  // The cache's shape is checked wherever its keys are.
+  EXPECT_TRUE(Has(load_error("[numa]\ncache_size = \"16K\"\ncache_ways = 3\n"),
+                  path_ + ":2: numa.cache_size: 16 KiB / 128-byte lines / 3 ways is not a power-of-two"));
+  EXPECT_TRUE(Has(load_error("[numa]\ncache_ways = 3\n"), path_ + ": numa.cache_size: 1 MiB / 128-byte lines / 3 ways"));
+}
+
+// Sampling 1 in R lines keeps whole sets of a cache of 32 x R sets or more
+// (cpu/mem_sampler.h).
+TEST_F(MachineConfig, SampleRateNeedsEnoughCacheSets) {
+  EXPECT_EQ(min_cache_sets(1), 1u);
+  EXPECT_EQ(min_cache_sets(2), 64u);
+  EXPECT_EQ(min_cache_sets(32), 1024u);
+  MachineSpec s;
+  // 16 KiB / 128 / 16 ways = 8 sets: too few for the default rate, 32.
+  ASSERT_TRUE(load("[numa]\ncache_size = \"16K\"\ncache_ways = 16\n[[vm]]\n", s)) << error_;
+  EXPECT_EQ(validate_error(s),
+            path_ + ":2: numa.cache_size: sampling 1 in 32 lines needs a cache of at least 1024 sets (to sample "
+                    "whole sets); this one has 8 (16 KiB / 128-byte lines / 16 ways)");
+  ASSERT_TRUE(load("[numa]\nsample_rate = 2\ncache_size = \"16K\"\ncache_ways = 16\n[[vm]]\n", s)) << error_;
+  EXPECT_TRUE(Has(validate_error(s), path_ + ":2: numa.sample_rate: sampling 1 in 2 lines needs a cache of at least 64"));
+  s.numa.sample_rate = 1;  // every line: any cache
+  EXPECT_TRUE(validate_machine(s, error_)) << error_;
+  // Built in code: named by key.
+  MachineSpec c;
+  c.vms = {vm()};
+  c.numa.cache_bytes = 128u << 10;  // 512 sets
+  EXPECT_TRUE(Has(validate_error(c), "numa.sample_rate: sampling 1 in 32 lines needs a cache of at least 1024 sets"));
+  c.numa.sample_rate = 16;
+  EXPECT_TRUE(validate_machine(c, error_)) << error_;
+  c.numa.cache_bytes = 256u << 10;  // 1024 sets: every rate
+  c.numa.sample_rate = 32;
+  EXPECT_TRUE(validate_machine(c, error_)) << error_;
+  c.numa.sample_rate = 3;
+  EXPECT_EQ(validate_error(c), "numa.sample_rate: 3 is not a power of two from 1 to 32");
+}
+
+TEST_F(MachineConfig, ReplicationBudgetWithinTheMachinesMemory) {
+  MachineSpec s;
+  // The machine is sized to fit after loading: 2 x 256 MiB on one node.
+  ASSERT_TRUE(load("[numa]\nreplication_budget = \"1G\"\n\n[[vm]]\nmem = \"256M\"\ncount = 2\n", s)) << error_;
+  EXPECT_EQ(validate_error(s), path_ + ":2: numa.replication_budget: 1024 MiB is more than the machine's memory "
+                                       "(1 node x 512 MiB = 512 MiB)");
+  s.numa.replication_budget = 512 * MiB;  // all of it is allowed
+  EXPECT_TRUE(validate_machine(s, error_)) << error_;
+  MachineSpec c;
+  c.nodes = 2;
+  c.mem_per_node = 256 * MiB;
+  c.vms = {vm()};
+  c.numa.replication_budget = 513 * MiB;
+  EXPECT_EQ(validate_error(c),
+            "numa.replication_budget: 513 MiB is more than the machine's memory (2 nodes x 256 MiB = 512 MiB)");
+}
+
+TEST_F(MachineConfig, LatencyOrderNamesWhereLocalWasGiven) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[machine]\nlocal_latency_ns = 1000\n[[vm]]\n", s)) << error_;
+  EXPECT_EQ(validate_error(s), path_ + ":2: machine.local_latency_ns: 1000 must not exceed remote_latency_ns (900)");
 }
 
 TEST_F(MachineConfig, SyntaxErrorsNameFileLineAndColumn) {
@@ -450,12 +636,12 @@ TEST_F(MachineConfig, MemoryPerNodeMustBeWholePages) {
 TEST_F(MachineConfig, LatenciesAndScanRate) {
   MachineSpec s;
   s.vms = {vm()};
-  s.local_latency_ns = 1000;
-  s.remote_latency_ns = 900;
-  EXPECT_TRUE(Has(validate_error(s), "local_latency_ns (1000) must not exceed remote_latency_ns (900)"));
-  s.local_latency_ns = 0;
-  EXPECT_TRUE(Has(validate_error(s), "greater than 0"));
-  s.local_latency_ns = 900;  // equal is fine (a UMA machine)
+  s.numa.local_latency_ns = 1000;
+  s.numa.remote_latency_ns = 900;
+  EXPECT_EQ(validate_error(s), "numa.local_latency_ns: 1000 must not exceed remote_latency_ns (900)");
+  s.numa.local_latency_ns = 0;
+  EXPECT_EQ(validate_error(s), "numa.local_latency_ns: must be at least 1, got 0");
+  s.numa.local_latency_ns = 900;  // equal is fine (a UMA machine)
   ASSERT_TRUE(validate_machine(s, error_)) << error_;
   s.scan_pages_per_sec = 0;
   EXPECT_TRUE(Has(validate_error(s), "scan_rate"));
@@ -502,6 +688,15 @@ overcommit = false
 [sharing]
 enabled = true
 scan_rate = 50000
+
+[numa]
+policy = "both"
+placement = "home"
+sample_rate = 32
+cache_size = "1M"
+insn_ns = 5.0
+sharing_ratio = 0.25
+replication_budget = "128M"
 
 [[vm]]
 name = "web"
