@@ -76,7 +76,9 @@ TEST(Cli, UnknownOptionsAndCommandsAreErrors) {
 TEST(Cli, BadValuesNameTheOption) {
   for (const char* args : {"--mem=12Q", "--mem 1M", "--timeout -3", "--timeout=soon", "--max-insns x",
                            "--reboot never", "--jit-disable alu,fpu", "--stats=yaml", "--vms 0", "--vms 5000",
-                           "--nodes=0", "--trace-exceptions -1", "--trace-back 99999"}) {
+                           "--nodes=0", "--trace-exceptions -1", "--trace-back 99999", "--numa-model maybe",
+                           "--numa-model=1", "--numa-policy=fast", "--numa-policy ''", "--numa-sample 3",
+                           "--numa-sample 64", "--numa-sample=0", "--numa-sample -2", "--placement spread"}) {
     auto r = run(std::string("run --kernel x ") + args);
     EXPECT_EQ(r.status, 2) << args << ": " << r.output;
     const std::string opt = std::string(args).substr(0, std::string(args).find_first_of(" ="));
@@ -101,9 +103,40 @@ TEST(Cli, HelpListsEveryOptionInGroups) {
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"Usage: disco run [OPTIONS]", "Guest:", "Engine:", "Time and limits:", "Console:",
                         "Several VMs on one machine", "Statistics:", "Debugging:", "--kernel PATH",
-                        "--stats[=text|json]", "--no-sharing ", "--trace-back N", "--dump-pages DIR"})
+                        "--stats[=text|json]", "--no-sharing ", "--trace-back N", "--dump-pages DIR",
+                        "Memory-system model and NUMA policy", "--numa-model on|off",
+                        "--numa-policy off|migrate|replicate|both", "--numa-sample N", "--placement home|interleave"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << " in\n" << r.output;
   EXPECT_EQ(r.output.find("{false}"), std::string::npos) << r.output;
+}
+
+// The --numa-* options override the machine file's [numa], and validation
+// names whichever gave the value at fault: the option, or the file's line.
+// (The kernel is the host's disco: once the description passes, booting it
+// fails with "not a MIPS", so nothing runs.)
+TEST(Cli, NumaOptionsOverrideTheMachineFile) {
+  const std::string path = testing::TempDir() + "/numa-machine.toml";
+  const std::string vm = std::string("[[vm]]\nkernel = \"") + DISCO_EXE + "\"\nmem = \"64M\"\n";
+  // 8 sets: enough for every line (rate 1), too few for 1 in 2 (64 sets).
+  std::ofstream(path) << "[numa]\nsample_rate = 1\ncache_size = \"16K\"\ncache_ways = 16\n" << vm;
+  auto r = run("run --config " + path + " --numa-sample 2 < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: --numa-sample: sampling 1 in 2 lines needs a cache of at least 64 sets (to sample whole "
+                      "sets); this one has 8 (16 KiB / 128-byte lines / 16 ways)\n");
+  r = run("run --config " + path + " --numa-sample 1 --numa-policy migrate --placement interleave --numa-model off"
+          " --console none --console-dir " + testing::TempDir() + "/consoles-numa < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("not a MIPS"), std::string::npos) << r.output;
+  std::ofstream(path, std::ios::trunc) << "[numa]\nreplication_budget = \"1G\"\n" << vm;
+  r = run("run --config " + path + " < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: " + path + ":2: numa.replication_budget: 1024 MiB is more than the machine's memory "
+                      "(1 node x 64 MiB = 64 MiB)\n");
+  std::ofstream(path, std::ios::trunc) << "[numa]\npolicy = \"sometimes\"\n" << vm;
+  r = run("run --config " + path + " < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: " + path + ":2: numa.policy: expected one of off, migrate, replicate, both, got "
+                      "\"sometimes\"\n");
 }
 
 }  // namespace
