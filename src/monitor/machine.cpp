@@ -82,6 +82,7 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   }
   unit_base_.push_back(units());
   unit_vm_.insert(unit_vm_.end(), vms_.back()->vcpus(), i);
+  for (unsigned k = 0; k < vms_.back()->vcpus(); ++k) unit_home_.push_back(vcpu_home_node(i, k));
   if (spec_.sharing) sharing_.add(&vms_.back()->memory());
   return true;
 }

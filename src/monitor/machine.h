@@ -120,6 +120,10 @@ class Machine {
   const std::string& name(size_t i) const { return spec_.vms[i].name; }
   VmExit exit_of(size_t i) const { return exits_[i]; }
   const MachineSpec& spec() const { return spec_; }
+  // The node whose processors run vCPU k of VM `vm` when they can: the VM's
+  // home node, or for a VM wider than a node the next ones
+  // (disco::vcpu_home_node, monitor/machine_config.h).
+  unsigned vcpu_home_node(size_t vm, unsigned k) const { return disco::vcpu_home_node(spec_, vm, k); }
   MachineMemory& memory() { return *mm_; }
   PageSharing& sharing() { return sharing_; }
   // Scans until a whole pass over every VM's memory merged nothing (or
@@ -146,6 +150,7 @@ class Machine {
   // Built by add_vm; fixed while the machine runs.
   std::vector<size_t> unit_base_;
   std::vector<size_t> unit_vm_;  // unit -> VM
+  std::vector<unsigned> unit_home_;  // unit -> vcpu_home_node
   size_t units() const { return unit_vm_.size(); }
   size_t unit_vm(size_t u) const { return unit_vm_[u]; }
   // Written under the scheduler's mutex when threaded (by the processor

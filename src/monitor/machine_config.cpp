@@ -40,6 +40,12 @@ std::string numa_where(const MachineSpec& spec, const std::string& key) {
   return it != spec.numa_origin.end() ? it->second : "numa." + key;
 }
 
+unsigned vcpu_home_node(const MachineSpec& spec, size_t vm, unsigned k) {
+  const unsigned nodes = std::max(1u, spec.nodes), per = std::max(1u, spec.cpus_per_node);
+  const unsigned home = static_cast<unsigned>(std::max(0, spec.vms[vm].home_node));
+  return (home + k / per) % nodes;
+}
+
 std::string mem_size_problem(uint64_t bytes) {
   if (bytes & kPageMask) return std::to_string(bytes) + " bytes is not a multiple of 4 KiB";
   if (bytes < board::kMinMem || bytes > board::kMaxMem) return mib_text(bytes) + " is outside 16 MiB .. 64 GiB";
@@ -145,7 +151,9 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
   }
   const unsigned nodes = spec.nodes;
   if (spec.cpus_per_node == 0) {
-    // Room for the VMs' vCPUs, and for the largest VM on one node.
+    // Room for the VMs' vCPUs, and for the largest VM on one node (a VM may
+    // span nodes, but then some of its vCPUs run away from its home node's
+    // memory).
     unsigned widest = 1;
     for (const VmSpec& vm : spec.vms) widest = std::max(widest, vm.vcpus);
     spec.cpus_per_node = std::max(widest, static_cast<unsigned>((vcpus + nodes - 1) / nodes));
@@ -167,20 +175,20 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
       return false;
     }
   }
+  // A VM wider than a node spans nodes (vcpu_home_node), up to the whole
+  // machine; with overcommit its vCPUs may outnumber the processors.
+  const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
+  const std::string machine_text = std::to_string(cpus) + (cpus == 1 ? " processor (" : " processors (") +
+                                   nodes_text(nodes) + " x " + std::to_string(spec.cpus_per_node) +
+                                   "; --overcommit time-slices them)";
   for (const VmSpec& vm : spec.vms) {
-    // A VM's vCPUs run on its home node's processors (Disco's scheduler).
-    if (vm.vcpus > spec.cpus_per_node && !spec.overcommit) {
-      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than a node's " +
-              std::to_string(spec.cpus_per_node) + (spec.cpus_per_node == 1 ? " processor" : " processors") +
-              " (--overcommit time-slices them)";
+    if (vm.vcpus > cpus && !spec.overcommit) {
+      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than the machine's " + machine_text;
       return false;
     }
   }
-  const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
   if (vcpus > cpus && !spec.overcommit) {
-    error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " +
-            std::to_string(cpus) + (cpus == 1 ? " processor (" : " processors (") + nodes_text(nodes) + " x " +
-            std::to_string(spec.cpus_per_node) + "; --overcommit time-slices them)";
+    error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " + machine_text;
     return false;
   }
   const unsigned __int128 have = static_cast<unsigned __int128>(nodes) * spec.mem_per_node;

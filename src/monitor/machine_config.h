@@ -47,7 +47,8 @@ constexpr int64_t kMaxNodes = 64;
 constexpr int64_t kMaxVcpus = board::kMaxVcpus;
 
 // Fills in defaults (names, home nodes, machine size when 0) and checks the
-// whole: memory over-commit (unless allowed), vCPUs against processors,
+// whole: memory over-commit (unless allowed), vCPUs against processors (a
+// VM's may span nodes, up to the machine's processors),
 // home nodes in range, unique names, per-VM memory within the board's
 // limits (16 MiB .. 64 GiB, a multiple of 4 KiB), the [numa] values (alone,
 // and the replication budget against the machine's memory), readable image
@@ -59,6 +60,11 @@ bool validate_machine(MachineSpec& spec, std::string& error);
 std::string mem_size_problem(uint64_t bytes);
 // Where [numa] value `key` came from: spec.numa_origin's entry, or "numa.<key>".
 std::string numa_where(const MachineSpec& spec, const std::string& key);
+// The home node of vCPU k of VM `vm` of a validated spec: the VM's home
+// node for its first cpus_per_node vCPUs, the next node for the next ones,
+// and so on, wrapping around (with overcommit a VM may be wider than the
+// machine). The scheduler runs a vCPU on its home node's processors first.
+unsigned vcpu_home_node(const MachineSpec& spec, size_t vm, unsigned k);
 // Letters, digits, '_' and '-'.
 bool valid_vm_name(const std::string& name);
 // "512 MiB", or "0.5 MiB" when not a whole number of MiB.

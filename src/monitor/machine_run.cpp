@@ -236,9 +236,9 @@ void Machine::vcpu_ready(size_t i, unsigned k) {
   }
 }
 
-// One modelled processor: takes a ready unit (one of its own node's VMs
-// first: Disco runs a vCPU on its VM's home node when it can), runs a
-// slice, puts it back; sleeps while nothing is ready.
+// One modelled processor: takes a ready unit (a vCPU whose home node is the
+// processor's first: Disco runs a vCPU on its home node when it can), runs
+// a slice, puts it back; sleeps while nothing is ready.
 void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads) {
   using State = Sched::State;
   Sched& sh = *sched_.load();
@@ -287,8 +287,7 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads
       sh.work.wait_until(lk, next_wake);
       continue;
     }
-    auto pick = std::find_if(sh.ready.begin(), sh.ready.end(),
-                             [&](size_t u) { return vms_[unit_vm(u)]->memory().home_node() == node; });
+    auto pick = std::find_if(sh.ready.begin(), sh.ready.end(), [&](size_t u) { return unit_home_[u] == node; });
     if (pick == sh.ready.end()) pick = sh.ready.begin();
     const size_t u = *pick;
     sh.ready.erase(pick);

@@ -334,7 +334,8 @@ TEST(CliMachine, MachineFileVcpus) {
   EXPECT_NE(r.output.find("disco: --gdb follows one vCPU: vm duo has vcpus = 2\n"), std::string::npos) << r.output;
 }
 
-// vCPU counts out of range, or wider than a node, are one-line errors.
+// vCPU counts out of range, or more than the machine's processors, are
+// one-line errors.
 TEST(CliMachine, BadVcpuCountsAreErrors) {
   const std::string k = std::string(" --kernel ") + HELLO_ELF + " < /dev/null";
   for (const char* n : {"0", "17"}) {
@@ -342,18 +343,18 @@ TEST(CliMachine, BadVcpuCountsAreErrors) {
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("--smp"), std::string::npos) << r.output;
   }
-  auto r = run("run --vms 2 --smp 3 --cpus-per-node 2" + k);
+  auto r = run("run --vms 1 --smp 5 --nodes 2 --cpus-per-node 2" + k);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_EQ(r.output,
-            "disco: vm vm0: vcpus = 3: more than a node's 2 processors (--overcommit time-slices them)\n");
+  EXPECT_EQ(r.output, "disco: vm vm0: vcpus = 5: more than the machine's 4 processors (2 nodes x 2; --overcommit "
+                      "time-slices them)\n");
   r = run("run --vms 2 --smp 2 --nodes 1 --cpus-per-node 2" + k);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_EQ(r.output,
             "disco: the VMs ask for 4 vCPUs but the machine has 2 processors (1 node x 2; --overcommit "
             "time-slices them)\n");
   // Allowed with --overcommit: three vCPUs take turns on two processors.
-  r = run("run --vms 1 --smp 3 --cpus-per-node 2 --overcommit --console none --console-dir " + testing::TempDir() +
-          "/consoles-over --timeout 30" + k);
+  r = run("run --vms 1 --smp 3 --nodes 1 --cpus-per-node 2 --overcommit --console none --console-dir " +
+          testing::TempDir() + "/consoles-over --timeout 30" + k);
   EXPECT_EQ(r.status, 0) << r.output;
 }
 

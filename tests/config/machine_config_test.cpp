@@ -11,6 +11,7 @@
 #include <random>
 
 #include "cli/machine_file.h"
+#include "monitor/machine.h"
 #include "monitor/machine_config.h"
 #include "monitor/numa_check.h"
 
@@ -555,12 +556,66 @@ TEST_F(MachineConfig, OvercommitTimeSlicesVcpus) {
   s.overcommit = false;
   EXPECT_FALSE(validate_machine(s, error));
   EXPECT_EQ(error, "the VMs ask for 2 vCPUs but the machine has 1 processor (1 node x 1; --overcommit time-slices them)");
-  // A VM wider than a node: its vCPUs take turns on the node's processors.
+  // A VM wider than the machine: its vCPUs take turns on the processors.
   s.vms.assign(1, vm(256 * MiB, 4));
   s.cpus_per_node = 2;
-  EXPECT_EQ(validate_error(s), "vm vm0: vcpus = 4: more than a node's 2 processors (--overcommit time-slices them)");
+  EXPECT_EQ(validate_error(s),
+            "vm vm0: vcpus = 4: more than the machine's 2 processors (1 node x 2; --overcommit time-slices them)");
   s.overcommit = true;
   EXPECT_TRUE(validate_machine(s, error)) << error;
+}
+
+// A VM wider than a node spans the nodes after its home node, a node's
+// processors' worth of vCPUs on each.
+TEST_F(MachineConfig, VmsSpanNodes) {
+  MachineSpec s;
+  s.nodes = 2;
+  s.cpus_per_node = 2;
+  s.vms = {vm(256 * MiB, 4)};
+  s.vms[0].name = "wide";
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), k / 2) << k;
+  s.vms[0].home_node = 1;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  const unsigned from_one[] = {1, 1, 0, 0};
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), from_one[k]) << k;
+  // One vCPU more than the machine's processors.
+  s.vms[0].vcpus = 5;
+  EXPECT_EQ(validate_error(s),
+            "vm wide: vcpus = 5: more than the machine's 4 processors (2 nodes x 2; --overcommit time-slices them)");
+  // With overcommit it wraps around the machine.
+  s.overcommit = true;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(vcpu_home_node(s, 0, 4), 1u);
+  // Spanning VMs still share the machine: 4 + 1 vCPUs on 4 processors.
+  s.overcommit = false;
+  s.vms = {vm(256 * MiB, 4), vm(256 * MiB, 1)};
+  EXPECT_EQ(validate_error(s),
+            "the VMs ask for 5 vCPUs but the machine has 4 processors (2 nodes x 2; --overcommit time-slices them)");
+}
+
+TEST_F(MachineConfig, VcpuHomeNodesOnAThreeNodeMachine) {
+  MachineSpec s;
+  s.nodes = 3;
+  s.cpus_per_node = 2;
+  s.vms = {vm(64 * MiB, 1), vm(64 * MiB, 5)};
+  s.vms[1].home_node = 2;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(vcpu_home_node(s, 0, 0), 0u);
+  const unsigned expected[] = {2, 2, 0, 0, 1};
+  for (unsigned k = 0; k < 5; ++k) EXPECT_EQ(vcpu_home_node(s, 1, k), expected[k]) << k;
+  // The machine answers from its description.
+  Machine m(s);
+  for (unsigned k = 0; k < 5; ++k) EXPECT_EQ(m.vcpu_home_node(1, k), expected[k]) << k;
+}
+
+TEST_F(MachineConfig, SizingToFitKeepsAVmOnOneNode) {
+  MachineSpec s;
+  s.nodes = 2;
+  s.vms = {vm(64 * MiB, 4), vm(64 * MiB, 1)};
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(s.cpus_per_node, 4u);  // not ceil(5 / 2) = 3, which would split the first VM
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), 0u);
 }
 
 TEST_F(MachineConfig, OvercommitNeedsPermission) {
@@ -595,10 +650,10 @@ TEST_F(MachineConfig, PerVmLimits) {
   EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 0"));
   s.vms[0].vcpus = 17;
   EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 17: must be between 1 and 16 (the guest kernel's NR_CPUS)"));
-  s.vms[0].vcpus = 4;
+  s.vms[0].vcpus = 5;
   s.nodes = 2;
   s.cpus_per_node = 2;
-  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 4: more than a node's 2 processors"));
+  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 5: more than the machine's 4 processors"));
   s.nodes = 0;
   s.cpus_per_node = 0;
   s.vms[0].vcpus = 1;
