@@ -358,6 +358,38 @@ TEST(CliMachine, BadVcpuCountsAreErrors) {
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
+// The host threads stand for processors of the nodes the vCPUs prefer: a
+// vCPU's home node is its VM's, or for a VM wider than a node the next ones.
+TEST(CliMachine, ThreadsRunTheProcessorsOfTheVcpusHomeNodes) {
+  const std::string path = testing::TempDir() + "/span-machine.toml";
+  const std::string opts = " --console none --console-dir " + testing::TempDir() + "/consoles-span" +
+                           " --stats=json --timeout 30 < /dev/null";
+  auto processors = [](const nlohmann::ordered_json& j) {
+    std::vector<std::pair<unsigned, unsigned>> out;  // index, node
+    for (const auto& p : j["machine"]["processors"]) out.emplace_back(p["index"], p["node"]);
+    return out;
+  };
+  using Procs = std::vector<std::pair<unsigned, unsigned>>;
+  // One vCPU on node 2 of 4: one thread (processor 2), and the vCPU ran there.
+  std::ofstream(path) << "[machine]\nnodes = 4\ncpus_per_node = 1\n[[vm]]\nkernel = \"" << HELLO_ELF
+                      << "\"\nmem = \"64M\"\nhome_node = 2\n";
+  auto r = run("run --config " + path + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::ordered_json j = stats_json_in(r.output);
+  EXPECT_EQ(processors(j), (Procs{{2, 2}})) << r.output;
+  EXPECT_EQ(j["vms"][0]["vcpus"][0]["processor"], 2) << r.output;
+  // Two VMs on nodes 0 and 1 of 4 x 2: processors 0 and 2, not 0 and 1.
+  r = run(std::string("run --vms 2 --mem 64M --nodes 4 --cpus-per-node 2 --kernel ") + HELLO_ELF + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(processors(stats_json_in(r.output)), (Procs{{0, 0}, {2, 1}})) << r.output;
+  // Three vCPUs from node 2 of 3 x 2 span nodes 2 and 0: processors 0, 4, 5.
+  std::ofstream(path, std::ios::trunc) << "[machine]\nnodes = 3\ncpus_per_node = 2\n[[vm]]\nkernel = \""
+                                       << HELLO_ELF << "\"\nmem = \"64M\"\nvcpus = 3\nhome_node = 2\n";
+  r = run("run --config " + path + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(processors(stats_json_in(r.output)), (Procs{{0, 0}, {4, 2}, {5, 2}})) << r.output;
+}
+
 // Without --console-dir the logs go to a per-run folder outside the source
 // tree, and the command says where.
 TEST(CliMachine, DefaultConsoleDirIsPerRunAndNamed) {
