@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "cli/machine_file.h"
 #include "jit/backend.h"
@@ -106,6 +107,15 @@ int build_machine_spec(const RunOptions& opt, MachineSpec& out) {
   if (!opt.machine.sharing) spec.sharing = false;
   if (!opt.machine.patching) spec.patching = false;
   if (opt.scan_rate) spec.scan_pages_per_sec = opt.scan_rate;
+  // The --numa-* options over the file's [numa], named as the source of
+  // their values in validation's errors.
+  const NumaOptions& numa = opt.numa_options;
+  numa.apply(spec.numa);
+  for (const auto& [given, key, option] : {std::tuple{numa.model.has_value(), "model", "--numa-model"},
+                                          {numa.policy.has_value(), "policy", "--numa-policy"},
+                                          {numa.sample_rate.has_value(), "sample_rate", "--numa-sample"},
+                                          {numa.placement.has_value(), "placement", "--placement"}})
+    if (given) spec.numa_origin[key] = option;
   // One KASLR seed for the machine: VMs booting the same kernel place it
   // alike, so its relocated text is identical and can be shared.
   const uint64_t seed = kaslr_seed(cli.deterministic);

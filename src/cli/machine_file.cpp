@@ -13,6 +13,8 @@
 
 #include <toml++/toml.h>
 
+#include "cli/numa_words.h"
+#include "monitor/numa_check.h"
 #include "monitor/vm.h"
 
 namespace disco {
@@ -77,10 +79,15 @@ class Reader {
   Reader(const std::string& file, std::string& error) : file_(file), error_(error) {}
 
   bool fail(const toml::source_region& where, const std::string& field, const std::string& msg) {
-    error_ = file_;
-    if (where.begin.line) error_ += ":" + std::to_string(where.begin.line);
-    error_ += ": " + field + ": " + msg;
+    error_ = this->where(where, field) + ": " + msg;
     return false;
+  }
+
+  // "file:line: field", as errors start.
+  std::string where(const toml::source_region& where, const std::string& field) const {
+    std::string s = file_;
+    if (where.begin.line) s += ":" + std::to_string(where.begin.line);
+    return s + ": " + field;
   }
 
   // Typos must not pass silently: every key of `t` must be one of `known`.
@@ -137,6 +144,27 @@ class Reader {
     if (!v) return fail(n->source(), field, std::string("expected a string, got ") + type_name(n->type()));
     out = v->get();
     return true;
+  }
+
+  // An integer or a floating-point number.
+  bool number(const toml::table& t, const std::string& at, std::string_view key, double& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return true;
+    const std::string field = at + "." + std::string(key);
+    if (const auto* v = n->as_integer()) out = static_cast<double>(v->get());
+    else if (const auto* f = n->as_floating_point()) out = f->get();
+    else return fail(n->source(), field, std::string("expected a number, got ") + type_name(n->type()));
+    return true;
+  }
+
+  // A string, one of `words` ("a, b, c"); `parse` takes it or refuses it.
+  template <typename Parse>
+  bool word(const toml::table& t, const std::string& at, std::string_view key, const char* words, Parse parse) {
+    std::string w;
+    if (!string(t, at, key, w)) return false;
+    if (!t.get(key) || parse(std::string_view(w))) return true;
+    return fail(t.get(key)->source(), at + "." + std::string(key),
+                std::string("expected one of ") + words + ", got \"" + w + "\"");
   }
 
   // A size string ("512M", "1G", "65536K", "512MiB") or an integer number of bytes.
@@ -222,6 +250,63 @@ bool load_vm(Reader& r, const toml::node& node, size_t index, const std::filesys
   return true;
 }
 
+// The memory latencies, which [machine] and [numa] both take (once).
+constexpr std::string_view kLatencyKeys[] = {"local_latency_ns", "remote_latency_ns"};
+
+// Notes where each [numa] value in `t` (the table `at`) was given, for the
+// errors of checks made later (MachineSpec::numa_origin).
+void note_origins(const Reader& r, const toml::table& t, const std::string& at, MachineSpec& spec) {
+  for (auto&& [key, node] : t) {
+    const std::string k(key.str());
+    if (at == "numa" || std::find(std::begin(kLatencyKeys), std::end(kLatencyKeys), k) != std::end(kLatencyKeys))
+      spec.numa_origin[k] = r.where(node.source(), at + "." + k);
+  }
+}
+
+// [numa]: the memory-system model and the policy (NumaParams). `machine` is
+// the [machine] table, if any, for the latencies given in both.
+bool load_numa(Reader& r, const toml::table& t, const toml::table* machine, MachineSpec& spec) {
+  const std::string at = "numa";
+  if (!r.only_keys(t, at,
+                   {"model", "policy", "placement", "sample_rate", "cache_size", "cache_ways", "local_latency_ns",
+                    "remote_latency_ns", "insn_ns", "trigger", "reset_interval_ms", "sharing_ratio", "max_moves",
+                    "replication_budget", "migrate_us", "replicate_us", "collapse_us", "hot_page_us"}))
+    return false;
+  for (std::string_view k : kLatencyKeys) {
+    const toml::node* here = t.get(k);
+    const toml::node* there = machine ? machine->get(k) : nullptr;
+    if (here && there)
+      return r.fail(here->source(), at + "." + std::string(k),
+                    "also given on line " + std::to_string(there->source().begin.line) + " (machine." +
+                        std::string(k) + "); give it once");
+  }
+  NumaParams& p = spec.numa;
+  if (!r.boolean(t, at, "model", p.model)) return false;
+  if (!r.word(t, at, "policy", kPolicyWords, [&](std::string_view w) { return policy_from_word(w, p.policy); }))
+    return false;
+  if (!r.word(t, at, "placement", kPlacementWords,
+              [&](std::string_view w) { return placement_from_word(w, p.placement); }))
+    return false;
+  // Integers get their ranges here; powers of two, the cache's shape and the
+  // numbers are numa_value_problem()'s.
+  if (!r.integer(t, at, "sample_rate", 1, kMaxSampleRate, p.sample_rate)) return false;
+  if (!r.size(t, at, "cache_size", p.cache_bytes)) return false;
+  if (!r.integer(t, at, "cache_ways", 1, kMaxCacheWays, p.cache_ways)) return false;
+  if (!r.integer(t, at, "local_latency_ns", 1, UINT32_MAX, p.local_latency_ns)) return false;
+  if (!r.integer(t, at, "remote_latency_ns", 1, UINT32_MAX, p.remote_latency_ns)) return false;
+  if (!r.number(t, at, "insn_ns", p.insn_ns)) return false;
+  if (!r.integer(t, at, "trigger", 1, UINT32_MAX, p.trigger)) return false;
+  if (!r.number(t, at, "reset_interval_ms", p.reset_interval_ms)) return false;
+  if (!r.number(t, at, "sharing_ratio", p.sharing_ratio)) return false;
+  if (!r.integer(t, at, "max_moves", 1, UINT32_MAX, p.max_moves)) return false;
+  if (!r.size(t, at, "replication_budget", p.replication_budget)) return false;
+  if (!r.number(t, at, "migrate_us", p.migrate_us)) return false;
+  if (!r.number(t, at, "replicate_us", p.replicate_us)) return false;
+  if (!r.number(t, at, "collapse_us", p.collapse_us)) return false;
+  if (!r.number(t, at, "hot_page_us", p.hot_page_us)) return false;
+  return true;
+}
+
 }  // namespace
 
 bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& error) {
@@ -242,10 +327,11 @@ bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& e
   }
 
   Reader r(path, error);
-  if (!r.only_keys(root, "", {"machine", "sharing", "vm"})) return false;
+  if (!r.only_keys(root, "", {"machine", "sharing", "numa", "vm"})) return false;
   MachineSpec spec;
   const toml::table* t = nullptr;
   if (!r.table(root, "machine", t)) return false;
+  const toml::table* machine = t;
   if (t) {
     if (!r.only_keys(*t, "machine",
                      {"nodes", "cpus_per_node", "mem_per_node", "local_latency_ns", "remote_latency_ns",
@@ -254,9 +340,10 @@ bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& e
     if (!r.integer(*t, "machine", "nodes", 0, kMaxNodes, spec.nodes)) return false;
     if (!r.integer(*t, "machine", "cpus_per_node", 0, UINT32_MAX, spec.cpus_per_node)) return false;
     if (!r.size(*t, "machine", "mem_per_node", spec.mem_per_node)) return false;
-    if (!r.integer(*t, "machine", "local_latency_ns", 1, UINT32_MAX, spec.local_latency_ns)) return false;
-    if (!r.integer(*t, "machine", "remote_latency_ns", 1, UINT32_MAX, spec.remote_latency_ns)) return false;
+    if (!r.integer(*t, "machine", "local_latency_ns", 1, UINT32_MAX, spec.numa.local_latency_ns)) return false;
+    if (!r.integer(*t, "machine", "remote_latency_ns", 1, UINT32_MAX, spec.numa.remote_latency_ns)) return false;
     if (!r.boolean(*t, "machine", "overcommit", spec.overcommit)) return false;
+    note_origins(r, *t, "machine", spec);
   }
   if (!r.table(root, "sharing", t)) return false;
   if (t) {
@@ -266,6 +353,18 @@ bool load_machine_toml(const std::string& path, MachineSpec& out, std::string& e
     int64_t rate = static_cast<int64_t>(spec.scan_pages_per_sec);
     if (!r.integer(*t, "sharing", "scan_rate", 0, INT64_MAX, rate)) return false;
     spec.scan_pages_per_sec = static_cast<uint64_t>(rate);
+  }
+  if (!r.table(root, "numa", t)) return false;
+  if (t) {
+    if (!load_numa(r, *t, machine, spec)) return false;
+    note_origins(r, *t, "numa", spec);
+  }
+  // Each value alone, named where it was given. What needs the whole
+  // machine (and the command line's say) is validate_machine()'s.
+  if (const NumaProblem e = numa_value_problem(spec.numa)) {
+    const auto it = spec.numa_origin.find(e.key);
+    error = (it != spec.numa_origin.end() ? it->second : path + ": numa." + e.key) + ": " + e.message;
+    return false;
   }
   if (const toml::node* n = root.get("vm")) {
     const toml::array* a = n->as_array();

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/numa_words.h"
+#include "monitor/numa_check.h"
 #include "monitor/vm.h"
 
 namespace disco {
@@ -23,6 +25,7 @@ constexpr const char* kEngine = "Engine";
 constexpr const char* kTime = "Time and limits";
 constexpr const char* kConsole = "Console";
 constexpr const char* kMachine = "Several VMs on one machine (docs/machine-config.md)";
+constexpr const char* kNuma = "Memory-system model and NUMA policy (docs/numa.md)";
 constexpr const char* kStats = "Statistics";
 constexpr const char* kDebug = "Debugging";
 
@@ -93,6 +96,15 @@ CLI::Validator one_of(std::initializer_list<const char*> words) {
       list += (list.empty() ? "" : " or ") + x;
     }
     return "must be " + list + ", got '" + s + "'";
+  });
+}
+
+// The sampling rate of the memory-system model: a power of two, 1..32.
+CLI::Validator sample_rate() {
+  return validator([](std::string& s) {
+    const bool digits = !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
+    if (digits && is_power_of_two(std::stoull(s)) && std::stoull(s) <= kMaxSampleRate) return std::string();
+    return "expected a power of two from 1 to " + std::to_string(kMaxSampleRate) + ", got '" + s + "'";
   });
 }
 
@@ -217,6 +229,38 @@ std::vector<CLI::Option*> add_run_options(CLI::App& run, RunOptions& o) {
                                  "with nokaslr, so their kernel text is identical)")
                         ->group(kMachine));
 
+  // Not machine options: one VM has a memory system too (RunOptions::numa).
+  NumaOptions& numa = o.numa_options;
+  run.add_option_function<std::string>(
+         "--numa-model", [&numa](const std::string& s) { numa.model = s == "on"; },
+         "model the caches and memory latencies (default on)")
+      ->group(kNuma)->type_name("on|off")->check(one_of({"on", "off"}));
+  run.add_option_function<std::string>(
+         "--numa-policy",
+         [&numa](const std::string& s) {
+           NumaPolicyKind k;
+           if (policy_from_word(s, k)) numa.policy = k;
+         },
+         "what happens to hot pages: migrate them to the node\n"
+         "that misses on them, replicate read-shared ones,\n"
+         "both (default) or off")
+      ->group(kNuma)->type_name("off|migrate|replicate|both")
+      ->check(one_of({"off", "migrate", "replicate", "both"}));
+  run.add_option_function<unsigned>(
+         "--numa-sample", [&numa](unsigned n) { numa.sample_rate = n; },
+         "model 1 in N cache lines, a power of two up to " + std::to_string(kMaxSampleRate) + "\n(default " +
+             std::to_string(NumaParams().sample_rate) + ")")
+      ->group(kNuma)->type_name("N")->check(sample_rate());
+  run.add_option_function<std::string>(
+         "--placement",
+         [&numa](const std::string& s) {
+           Placement p;
+           if (placement_from_word(s, p)) numa.placement = p;
+         },
+         "where a VM's pages start: its home node (default) or\n"
+         "round robin over the nodes")
+      ->group(kNuma)->type_name("home|interleave")->check(one_of({"home", "interleave"}));
+
   run.add_option("--stats", o.stats,
                  "at exit: instructions and speed (one VM), memory\n"
                  "(a machine); as text (the default) or JSON")
@@ -323,7 +367,16 @@ int parse_command_line(int argc, char** argv, RunOptions& opt) {
     if (o->count()) opt.machine_mode = true;
   if (const std::string err = check_combinations(opt, *run); !err.empty()) return usage_error(err);
   if (opt.gdb_wait && opt.gdb_listen.empty()) opt.gdb_listen = "tcp::1234";
+  opt.numa = NumaParams();
+  opt.numa_options.apply(opt.numa);
   return -1;
+}
+
+void NumaOptions::apply(NumaParams& p) const {
+  if (model) p.model = *model;
+  if (policy) p.policy = *policy;
+  if (sample_rate) p.sample_rate = *sample_rate;
+  if (placement) p.placement = *placement;
 }
 
 std::string default_console_dir() {

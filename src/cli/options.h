@@ -4,12 +4,25 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "monitor/machine_config.h"
 #include "monitor/vm_spec.h"
+#include "numa-model/numa_params.h"
 
 namespace disco {
+
+// --numa-model, --numa-policy, --numa-sample and --placement, each set only
+// when given.
+struct NumaOptions {
+  std::optional<bool> model;
+  std::optional<NumaPolicyKind> policy;
+  std::optional<unsigned> sample_rate;
+  std::optional<Placement> placement;
+  // Lays the given ones over `p`.
+  void apply(NumaParams& p) const;
+};
 
 struct RunOptions {
   // Guest and engine: the one VM, or every VM of a machine (--vms copies
@@ -31,6 +44,14 @@ struct RunOptions {
   // every VM would relocate its kernel differently and share none of its
   // text. Unless --kaslr, the VMs of a machine get "nokaslr".
   bool kaslr = false;
+
+  // The memory-system model and the NUMA policy (docs/numa.md). The options
+  // as given: build_machine_spec lays them over the machine file's [numa]
+  // (MachineSpec::numa) ...
+  NumaOptions numa_options;
+  // ... and laid over the defaults: the parameters of the one VM when there
+  // is no machine (not machine_mode; the --numa-* options do not make one).
+  NumaParams numa;
 
   // Time and limits.
   double timeout = 0;          // seconds; 0: none

@@ -82,6 +82,7 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   }
   unit_base_.push_back(units());
   unit_vm_.insert(unit_vm_.end(), vms_.back()->vcpus(), i);
+  for (unsigned k = 0; k < vms_.back()->vcpus(); ++k) unit_home_.push_back(vcpu_home_node(i, k));
   if (spec_.sharing) sharing_.add(&vms_.back()->memory());
   return true;
 }
@@ -147,8 +148,8 @@ MachineStats Machine::stats() {
   m.nodes = spec_.nodes;
   m.cpus_per_node = spec_.cpus_per_node;
   m.mem_per_node_bytes = spec_.mem_per_node;
-  m.local_latency_ns = spec_.local_latency_ns;
-  m.remote_latency_ns = spec_.remote_latency_ns;
+  m.local_latency_ns = spec_.numa.local_latency_ns;
+  m.remote_latency_ns = spec_.numa.remote_latency_ns;
   m.page_bytes = kPageSize;
   m.machine_pages_total = mm_->total_pages();
   m.machine_pages_used = mm_->used_pages();

@@ -108,9 +108,10 @@ class Machine {
   enum class End { AllStopped, Stopped, Timeout };
   // Runs the VMs until they all stop, should_stop, or the timeout. The unit
   // of scheduling is one vCPU of one VM. Every modelled processor, up to
-  // the number of vCPUs, gets a host thread (monitor/machine_run.cpp); with
-  // one processor, deterministic time or a debugger (run_vm), everything
-  // runs on the calling thread in turn.
+  // the number of vCPUs (those of the vCPUs' home nodes first), gets a host
+  // thread (monitor/machine_run.cpp); with one processor, deterministic
+  // time or a debugger (run_vm), everything runs on the calling thread in
+  // turn.
   End run(const RunLimits& lim);
   // Host threads the last run() used.
   unsigned host_threads() const { return last_host_threads_; }
@@ -120,6 +121,10 @@ class Machine {
   const std::string& name(size_t i) const { return spec_.vms[i].name; }
   VmExit exit_of(size_t i) const { return exits_[i]; }
   const MachineSpec& spec() const { return spec_; }
+  // The node whose processors run vCPU k of VM `vm` when they can: the VM's
+  // home node, or for a VM wider than a node the next ones
+  // (disco::vcpu_home_node, monitor/machine_config.h).
+  unsigned vcpu_home_node(size_t vm, unsigned k) const { return disco::vcpu_home_node(spec_, vm, k); }
   MachineMemory& memory() { return *mm_; }
   PageSharing& sharing() { return sharing_; }
   // Scans until a whole pass over every VM's memory merged nothing (or
@@ -146,6 +151,7 @@ class Machine {
   // Built by add_vm; fixed while the machine runs.
   std::vector<size_t> unit_base_;
   std::vector<size_t> unit_vm_;  // unit -> VM
+  std::vector<unsigned> unit_home_;  // unit -> vcpu_home_node
   size_t units() const { return unit_vm_.size(); }
   size_t unit_vm(size_t u) const { return unit_vm_[u]; }
   // Written under the scheduler's mutex when threaded (by the processor
@@ -155,14 +161,17 @@ class Machine {
   std::vector<uint64_t> unit_slices_;
   std::vector<int> unit_processor_;  // of its last slice ...
   std::vector<long> unit_tid_;       // ... and that processor's host thread
-  void account_slice(unsigned p, size_t vm, size_t unit, double seconds);
+  // `t`: the host thread (processors_[t]) that ran the slice.
+  void account_slice(unsigned t, size_t vm, size_t unit, double seconds);
   unsigned host_threads_for(const RunLimits& lim) const;
+  // The modelled processors the `n` host threads of a run stand for.
+  std::vector<unsigned> processors_to_run(unsigned n) const;
   // VmWiring::on_vcpu_ready of VM i (any thread, the GIC's lock held).
   void vcpu_ready(size_t i, unsigned k);
   uint64_t scan_budget(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point last) const;
   End run_one_thread(const RunLimits& lim);
   End run_threads(const RunLimits& lim, unsigned nthreads);
-  void processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads);
+  void processor_loop(unsigned t, const RunLimits& lim, unsigned nthreads);
   // No processor runs a slice between these (the coordinator's thread only).
   void pause_world();
   void resume_world();

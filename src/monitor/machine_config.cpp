@@ -11,6 +11,7 @@
 #include <map>
 
 #include "cpu/phys_bus.h"
+#include "monitor/numa_check.h"
 #include "monitor/vm.h"
 
 namespace disco {
@@ -34,6 +35,17 @@ bool valid_vm_name(const std::string& s) {
   return true;
 }
 
+std::string numa_where(const MachineSpec& spec, const std::string& key) {
+  const auto it = spec.numa_origin.find(key);
+  return it != spec.numa_origin.end() ? it->second : "numa." + key;
+}
+
+unsigned vcpu_home_node(const MachineSpec& spec, size_t vm, unsigned k) {
+  const unsigned nodes = std::max(1u, spec.nodes), per = std::max(1u, spec.cpus_per_node);
+  const unsigned home = static_cast<unsigned>(std::max(0, spec.vms[vm].home_node));
+  return (home + k / per) % nodes;
+}
+
 std::string mem_size_problem(uint64_t bytes) {
   if (bytes & kPageMask) return std::to_string(bytes) + " bytes is not a multiple of 4 KiB";
   if (bytes < board::kMinMem || bytes > board::kMaxMem) return mib_text(bytes) + " is outside 16 MiB .. 64 GiB";
@@ -55,6 +67,39 @@ std::string unreadable(const std::string& path) {
 }
 
 std::string nodes_text(unsigned n) { return std::to_string(n) + (n == 1 ? " node" : " nodes"); }
+
+// The [numa] values: each alone (the TOML reader has checked those it read),
+// then against each other and the machine's `machine_bytes` of memory.
+bool numa_ok(const MachineSpec& spec, uint64_t machine_bytes, std::string& error) {
+  const NumaParams& p = spec.numa;
+  if (const NumaProblem e = numa_value_problem(p)) {
+    error = numa_where(spec, e.key) + ": " + e.message;
+    return false;
+  }
+  if (const std::string why = sample_rate_problem(p); !why.empty()) {
+    // Named where the sample rate was given, else the cache's size or ways.
+    const char* key = "sample_rate";
+    for (const char* k : {"sample_rate", "cache_size", "cache_ways"})
+      if (spec.numa_origin.count(k)) {
+        key = k;
+        break;
+      }
+    error = numa_where(spec, key) + ": " + why;
+    return false;
+  }
+  if (p.local_latency_ns > p.remote_latency_ns) {
+    error = numa_where(spec, "local_latency_ns") + ": " + std::to_string(p.local_latency_ns) +
+            " must not exceed remote_latency_ns (" + std::to_string(p.remote_latency_ns) + ")";
+    return false;
+  }
+  if (p.replication_budget > machine_bytes) {
+    error = numa_where(spec, "replication_budget") + ": " + size_text(p.replication_budget) +
+            " is more than the machine's memory (" + nodes_text(spec.nodes) + " x " + mib_text(spec.mem_per_node) +
+            " = " + mib_text(machine_bytes) + ")";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -106,7 +151,9 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
   }
   const unsigned nodes = spec.nodes;
   if (spec.cpus_per_node == 0) {
-    // Room for the VMs' vCPUs, and for the largest VM on one node.
+    // Room for the VMs' vCPUs, and for the largest VM on one node (a VM may
+    // span nodes, but then some of its vCPUs run away from its home node's
+    // memory).
     unsigned widest = 1;
     for (const VmSpec& vm : spec.vms) widest = std::max(widest, vm.vcpus);
     spec.cpus_per_node = std::max(widest, static_cast<unsigned>((vcpus + nodes - 1) / nodes));
@@ -128,20 +175,20 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
       return false;
     }
   }
+  // A VM wider than a node spans nodes (vcpu_home_node), up to the whole
+  // machine; with overcommit its vCPUs may outnumber the processors.
+  const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
+  const std::string machine_text = std::to_string(cpus) + (cpus == 1 ? " processor (" : " processors (") +
+                                   nodes_text(nodes) + " x " + std::to_string(spec.cpus_per_node) +
+                                   "; --overcommit time-slices them)";
   for (const VmSpec& vm : spec.vms) {
-    // A VM's vCPUs run on its home node's processors (Disco's scheduler).
-    if (vm.vcpus > spec.cpus_per_node && !spec.overcommit) {
-      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than a node's " +
-              std::to_string(spec.cpus_per_node) + (spec.cpus_per_node == 1 ? " processor" : " processors") +
-              " (--overcommit time-slices them)";
+    if (vm.vcpus > cpus && !spec.overcommit) {
+      error = "vm " + vm.name + ": vcpus = " + std::to_string(vm.vcpus) + ": more than the machine's " + machine_text;
       return false;
     }
   }
-  const uint64_t cpus = static_cast<uint64_t>(nodes) * spec.cpus_per_node;
   if (vcpus > cpus && !spec.overcommit) {
-    error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " +
-            std::to_string(cpus) + (cpus == 1 ? " processor (" : " processors (") + nodes_text(nodes) + " x " +
-            std::to_string(spec.cpus_per_node) + "; --overcommit time-slices them)";
+    error = "the VMs ask for " + std::to_string(vcpus) + " vCPUs but the machine has " + machine_text;
     return false;
   }
   const unsigned __int128 have = static_cast<unsigned __int128>(nodes) * spec.mem_per_node;
@@ -151,15 +198,7 @@ bool validate_machine(MachineSpec& spec, std::string& error) {
             mib_text(spec.mem_per_node) + "); set overcommit = true (or --overcommit) to rely on page sharing";
     return false;
   }
-  if (spec.local_latency_ns == 0 || spec.remote_latency_ns == 0) {
-    error = "machine: local_latency_ns and remote_latency_ns must be greater than 0";
-    return false;
-  }
-  if (spec.local_latency_ns > spec.remote_latency_ns) {
-    error = "machine: local_latency_ns (" + std::to_string(spec.local_latency_ns) +
-            ") must not exceed remote_latency_ns (" + std::to_string(spec.remote_latency_ns) + ")";
-    return false;
-  }
+  if (!numa_ok(spec, static_cast<uint64_t>(std::min<unsigned __int128>(have, UINT64_MAX)), error)) return false;
   if (spec.sharing && spec.scan_pages_per_sec == 0) {
     error = "sharing: scan_rate must be greater than 0 when sharing is enabled";
     return false;

@@ -56,13 +56,37 @@ unsigned Machine::host_threads_for(const RunLimits& lim) const {
   return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(processors, vcpus)));
 }
 
+// On each node as many processors as it is the home node of vCPUs to run
+// (up to its processors), then the others in order: with fewer threads than
+// processors, the threads still sit on the nodes the vCPUs prefer. In
+// processor order.
+std::vector<unsigned> Machine::processors_to_run(unsigned n) const {
+  const unsigned per = std::max(1u, spec_.cpus_per_node);
+  const unsigned total = std::max(1u, spec_.nodes) * per;
+  std::vector<unsigned> want(std::max(1u, spec_.nodes), 0);
+  for (size_t u = 0; u < units(); ++u)
+    if (exits_[unit_vm(u)] == VmExit::Running) ++want[unit_home_[u]];
+  std::vector<bool> taken(total, false);
+  std::vector<unsigned> out;
+  for (unsigned node = 0; node < want.size(); ++node)
+    for (unsigned j = 0; j < std::min(want[node], per) && out.size() < n; ++j) {
+      out.push_back(node * per + j);
+      taken[node * per + j] = true;
+    }
+  for (unsigned p = 0; p < total && out.size() < n; ++p)
+    if (!taken[p]) out.push_back(p);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Machine::End Machine::run(const RunLimits& lim) {
   const unsigned n = host_threads_for(lim);
   last_host_threads_ = n;
   processors_.assign(n, ProcessorStats{});
-  for (unsigned p = 0; p < n; ++p) {
-    processors_[p].index = p;
-    processors_[p].node = p / std::max(1u, spec_.cpus_per_node);
+  const std::vector<unsigned> procs = processors_to_run(n);
+  for (unsigned t = 0; t < n; ++t) {
+    processors_[t].index = procs[t];
+    processors_[t].node = procs[t] / std::max(1u, spec_.cpus_per_node);
   }
   vm_run_seconds_.resize(vms_.size(), 0.0);
   unit_slices_.resize(units(), 0);
@@ -71,14 +95,14 @@ Machine::End Machine::run(const RunLimits& lim) {
   return n <= 1 ? run_one_thread(lim) : run_threads(lim, n);
 }
 
-void Machine::account_slice(unsigned p, size_t vm, size_t unit, double seconds) {
-  ProcessorStats& ps = processors_[p];
+void Machine::account_slice(unsigned t, size_t vm, size_t unit, double seconds) {
+  ProcessorStats& ps = processors_[t];
   if (!ps.host_tid) ps.host_tid = static_cast<long>(syscall(SYS_gettid));
   ++ps.slices;
   ps.busy_seconds += seconds;
   vm_run_seconds_[vm] += seconds;
   ++unit_slices_[unit];
-  unit_processor_[unit] = static_cast<int>(p);
+  unit_processor_[unit] = static_cast<int>(ps.index);
   unit_tid_[unit] = ps.host_tid;
 }
 
@@ -236,13 +260,14 @@ void Machine::vcpu_ready(size_t i, unsigned k) {
   }
 }
 
-// One modelled processor: takes a ready unit (one of its own node's VMs
-// first: Disco runs a vCPU on its VM's home node when it can), runs a
-// slice, puts it back; sleeps while nothing is ready.
-void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads) {
+// One modelled processor, processors_[t], on host thread t: takes a ready
+// unit (a vCPU whose home node is the processor's first: Disco runs a vCPU
+// on its home node when it can), runs a slice, puts it back; sleeps while
+// nothing is ready.
+void Machine::processor_loop(unsigned t, const RunLimits& lim, unsigned nthreads) {
   using State = Sched::State;
   Sched& sh = *sched_.load();
-  const unsigned node = p / std::max(1u, spec_.cpus_per_node);
+  const unsigned node = processors_[t].node;
   const size_t nunits = units();
   // Shorter slices for SMP VMs when vCPUs outnumber processors.
   const bool shared = nunits > nthreads;
@@ -287,8 +312,7 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads
       sh.work.wait_until(lk, next_wake);
       continue;
     }
-    auto pick = std::find_if(sh.ready.begin(), sh.ready.end(),
-                             [&](size_t u) { return vms_[unit_vm(u)]->memory().home_node() == node; });
+    auto pick = std::find_if(sh.ready.begin(), sh.ready.end(), [&](size_t u) { return unit_home_[u] == node; });
     if (pick == sh.ready.end()) pick = sh.ready.begin();
     const size_t u = *pick;
     sh.ready.erase(pick);
@@ -320,7 +344,7 @@ void Machine::processor_loop(unsigned p, const RunLimits& lim, unsigned nthreads
     }
 
     lk.lock();
-    if (!held) account_slice(p, i, u, secs);
+    if (!held) account_slice(t, i, u, secs);
     --sh.running;
     if (sh.stopping[i]) {
       unit_done(u, i);  // its VM ended while it ran
@@ -372,8 +396,8 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
   }
   sched_.store(&sh, std::memory_order_release);
   std::vector<std::thread> processors;
-  for (unsigned p = 0; p < nthreads; ++p)
-    processors.emplace_back([this, p, &lim, nthreads] { processor_loop(p, lim, nthreads); });
+  for (unsigned t = 0; t < nthreads; ++t)
+    processors.emplace_back([this, t, &lim, nthreads] { processor_loop(t, lim, nthreads); });
 
   const auto start = clock::now();
   auto last_scan = start;

@@ -76,7 +76,9 @@ TEST(Cli, UnknownOptionsAndCommandsAreErrors) {
 TEST(Cli, BadValuesNameTheOption) {
   for (const char* args : {"--mem=12Q", "--mem 1M", "--timeout -3", "--timeout=soon", "--max-insns x",
                            "--reboot never", "--jit-disable alu,fpu", "--stats=yaml", "--vms 0", "--vms 5000",
-                           "--nodes=0", "--trace-exceptions -1", "--trace-back 99999"}) {
+                           "--nodes=0", "--trace-exceptions -1", "--trace-back 99999", "--numa-model maybe",
+                           "--numa-model=1", "--numa-policy=fast", "--numa-policy ''", "--numa-sample 3",
+                           "--numa-sample 64", "--numa-sample=0", "--numa-sample -2", "--placement spread"}) {
     auto r = run(std::string("run --kernel x ") + args);
     EXPECT_EQ(r.status, 2) << args << ": " << r.output;
     const std::string opt = std::string(args).substr(0, std::string(args).find_first_of(" ="));
@@ -101,9 +103,40 @@ TEST(Cli, HelpListsEveryOptionInGroups) {
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"Usage: disco run [OPTIONS]", "Guest:", "Engine:", "Time and limits:", "Console:",
                         "Several VMs on one machine", "Statistics:", "Debugging:", "--kernel PATH",
-                        "--stats[=text|json]", "--no-sharing ", "--trace-back N", "--dump-pages DIR"})
+                        "--stats[=text|json]", "--no-sharing ", "--trace-back N", "--dump-pages DIR",
+                        "Memory-system model and NUMA policy", "--numa-model on|off",
+                        "--numa-policy off|migrate|replicate|both", "--numa-sample N", "--placement home|interleave"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << " in\n" << r.output;
   EXPECT_EQ(r.output.find("{false}"), std::string::npos) << r.output;
+}
+
+// The --numa-* options override the machine file's [numa], and validation
+// names whichever gave the value at fault: the option, or the file's line.
+// (The kernel is the host's disco: once the description passes, booting it
+// fails with "not a MIPS", so nothing runs.)
+TEST(Cli, NumaOptionsOverrideTheMachineFile) {
+  const std::string path = testing::TempDir() + "/numa-machine.toml";
+  const std::string vm = std::string("[[vm]]\nkernel = \"") + DISCO_EXE + "\"\nmem = \"64M\"\n";
+  // 8 sets: enough for every line (rate 1), too few for 1 in 2 (64 sets).
+  std::ofstream(path) << "[numa]\nsample_rate = 1\ncache_size = \"16K\"\ncache_ways = 16\n" << vm;
+  auto r = run("run --config " + path + " --numa-sample 2 < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: --numa-sample: sampling 1 in 2 lines needs a cache of at least 64 sets (to sample whole "
+                      "sets); this one has 8 (16 KiB / 128-byte lines / 16 ways)\n");
+  r = run("run --config " + path + " --numa-sample 1 --numa-policy migrate --placement interleave --numa-model off"
+          " --console none --console-dir " + testing::TempDir() + "/consoles-numa < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("not a MIPS"), std::string::npos) << r.output;
+  std::ofstream(path, std::ios::trunc) << "[numa]\nreplication_budget = \"1G\"\n" << vm;
+  r = run("run --config " + path + " < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: " + path + ":2: numa.replication_budget: 1024 MiB is more than the machine's memory "
+                      "(1 node x 64 MiB = 64 MiB)\n");
+  std::ofstream(path, std::ios::trunc) << "[numa]\npolicy = \"sometimes\"\n" << vm;
+  r = run("run --config " + path + " < /dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "disco: " + path + ":2: numa.policy: expected one of off, migrate, replicate, both, got "
+                      "\"sometimes\"\n");
 }
 
 }  // namespace
@@ -301,7 +334,8 @@ TEST(CliMachine, MachineFileVcpus) {
   EXPECT_NE(r.output.find("disco: --gdb follows one vCPU: vm duo has vcpus = 2\n"), std::string::npos) << r.output;
 }
 
-// vCPU counts out of range, or wider than a node, are one-line errors.
+// vCPU counts out of range, or more than the machine's processors, are
+// one-line errors.
 TEST(CliMachine, BadVcpuCountsAreErrors) {
   const std::string k = std::string(" --kernel ") + HELLO_ELF + " < /dev/null";
   for (const char* n : {"0", "17"}) {
@@ -309,19 +343,51 @@ TEST(CliMachine, BadVcpuCountsAreErrors) {
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("--smp"), std::string::npos) << r.output;
   }
-  auto r = run("run --vms 2 --smp 3 --cpus-per-node 2" + k);
+  auto r = run("run --vms 1 --smp 5 --nodes 2 --cpus-per-node 2" + k);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_EQ(r.output,
-            "disco: vm vm0: vcpus = 3: more than a node's 2 processors (--overcommit time-slices them)\n");
+  EXPECT_EQ(r.output, "disco: vm vm0: vcpus = 5: more than the machine's 4 processors (2 nodes x 2; --overcommit "
+                      "time-slices them)\n");
   r = run("run --vms 2 --smp 2 --nodes 1 --cpus-per-node 2" + k);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_EQ(r.output,
             "disco: the VMs ask for 4 vCPUs but the machine has 2 processors (1 node x 2; --overcommit "
             "time-slices them)\n");
   // Allowed with --overcommit: three vCPUs take turns on two processors.
-  r = run("run --vms 1 --smp 3 --cpus-per-node 2 --overcommit --console none --console-dir " + testing::TempDir() +
-          "/consoles-over --timeout 30" + k);
+  r = run("run --vms 1 --smp 3 --nodes 1 --cpus-per-node 2 --overcommit --console none --console-dir " +
+          testing::TempDir() + "/consoles-over --timeout 30" + k);
   EXPECT_EQ(r.status, 0) << r.output;
+}
+
+// The host threads stand for processors of the nodes the vCPUs prefer: a
+// vCPU's home node is its VM's, or for a VM wider than a node the next ones.
+TEST(CliMachine, ThreadsRunTheProcessorsOfTheVcpusHomeNodes) {
+  const std::string path = testing::TempDir() + "/span-machine.toml";
+  const std::string opts = " --console none --console-dir " + testing::TempDir() + "/consoles-span" +
+                           " --stats=json --timeout 30 < /dev/null";
+  auto processors = [](const nlohmann::ordered_json& j) {
+    std::vector<std::pair<unsigned, unsigned>> out;  // index, node
+    for (const auto& p : j["machine"]["processors"]) out.emplace_back(p["index"], p["node"]);
+    return out;
+  };
+  using Procs = std::vector<std::pair<unsigned, unsigned>>;
+  // One vCPU on node 2 of 4: one thread (processor 2), and the vCPU ran there.
+  std::ofstream(path) << "[machine]\nnodes = 4\ncpus_per_node = 1\n[[vm]]\nkernel = \"" << HELLO_ELF
+                      << "\"\nmem = \"64M\"\nhome_node = 2\n";
+  auto r = run("run --config " + path + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::ordered_json j = stats_json_in(r.output);
+  EXPECT_EQ(processors(j), (Procs{{2, 2}})) << r.output;
+  EXPECT_EQ(j["vms"][0]["vcpus"][0]["processor"], 2) << r.output;
+  // Two VMs on nodes 0 and 1 of 4 x 2: processors 0 and 2, not 0 and 1.
+  r = run(std::string("run --vms 2 --mem 64M --nodes 4 --cpus-per-node 2 --kernel ") + HELLO_ELF + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(processors(stats_json_in(r.output)), (Procs{{0, 0}, {2, 1}})) << r.output;
+  // Three vCPUs from node 2 of 3 x 2 span nodes 2 and 0: processors 0, 4, 5.
+  std::ofstream(path, std::ios::trunc) << "[machine]\nnodes = 3\ncpus_per_node = 2\n[[vm]]\nkernel = \""
+                                       << HELLO_ELF << "\"\nmem = \"64M\"\nvcpus = 3\nhome_node = 2\n";
+  r = run("run --config " + path + opts);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(processors(stats_json_in(r.output)), (Procs{{0, 0}, {4, 2}, {5, 2}})) << r.output;
 }
 
 // Without --console-dir the logs go to a per-run folder outside the source

@@ -11,7 +11,9 @@
 #include <random>
 
 #include "cli/machine_file.h"
+#include "monitor/machine.h"
 #include "monitor/machine_config.h"
+#include "monitor/numa_check.h"
 
 namespace disco::test {
 namespace {
@@ -115,8 +117,8 @@ mem = 67108864
   EXPECT_EQ(s.nodes, 4u);
   EXPECT_EQ(s.cpus_per_node, 3u);
   EXPECT_EQ(s.mem_per_node, 512 * MiB);
-  EXPECT_EQ(s.local_latency_ns, 250u);
-  EXPECT_EQ(s.remote_latency_ns, 1000u);
+  EXPECT_EQ(s.numa.local_latency_ns, 250u);
+  EXPECT_EQ(s.numa.remote_latency_ns, 1000u);
   EXPECT_TRUE(s.overcommit);
   EXPECT_FALSE(s.sharing);
   EXPECT_EQ(s.scan_pages_per_sec, 1234u);
@@ -151,8 +153,10 @@ TEST_F(MachineConfig, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(s.nodes, 0u);
   EXPECT_EQ(s.cpus_per_node, 0u);
   EXPECT_EQ(s.mem_per_node, 0u);
-  EXPECT_EQ(s.local_latency_ns, d.local_latency_ns);
-  EXPECT_EQ(s.remote_latency_ns, d.remote_latency_ns);
+  EXPECT_EQ(s.numa.local_latency_ns, d.numa.local_latency_ns);
+  EXPECT_EQ(s.numa.remote_latency_ns, d.numa.remote_latency_ns);
+  EXPECT_EQ(s.numa.policy, NumaPolicyKind::Both);
+  EXPECT_TRUE(s.numa_origin.empty());
   EXPECT_FALSE(s.overcommit);
   EXPECT_TRUE(s.sharing);
   EXPECT_EQ(s.scan_pages_per_sec, 50'000u);
@@ -270,6 +274,189 @@ TEST_F(MachineConfig, BadNamesAndInitrdWithoutKernelAreLoadErrors) {
   EXPECT_TRUE(Has(load_error("[[vm]]\ninitrd = \"i.gz\"\n"), ":2: vm[0].initrd: an initrd needs a kernel"));
 }
 
+// ---- [numa] ----
+
+TEST_F(MachineConfig, ReadsTheNumaTable) {
+  MachineSpec s;
+  ASSERT_TRUE(load(R"([numa]
+model = false
+policy = "migrate"
+placement = "interleave"
+sample_rate = 16
+cache_size = "512K"
+cache_ways = 4
+local_latency_ns = 200
+remote_latency_ns = 800
+insn_ns = 2.5
+trigger = 32
+reset_interval_ms = 20
+sharing_ratio = 0.5
+max_moves = 2
+replication_budget = "64M"
+migrate_us = 70
+replicate_us = 60.5
+collapse_us = 0
+hot_page_us = 1
+
+[[vm]]
+)", s)) << error_;
+  const NumaParams& n = s.numa;
+  EXPECT_FALSE(n.model);
+  EXPECT_EQ(n.policy, NumaPolicyKind::Migrate);
+  EXPECT_EQ(n.placement, Placement::Interleave);
+  EXPECT_EQ(n.sample_rate, 16u);
+  EXPECT_EQ(n.cache_bytes, 512u << 10);
+  EXPECT_EQ(n.cache_ways, 4u);
+  EXPECT_EQ(n.local_latency_ns, 200u);
+  EXPECT_EQ(n.remote_latency_ns, 800u);
+  EXPECT_DOUBLE_EQ(n.insn_ns, 2.5);
+  EXPECT_EQ(n.trigger, 32u);
+  EXPECT_DOUBLE_EQ(n.reset_interval_ms, 20);
+  EXPECT_DOUBLE_EQ(n.sharing_ratio, 0.5);
+  EXPECT_EQ(n.max_moves, 2u);
+  EXPECT_EQ(n.replication_budget, 64 * MiB);
+  EXPECT_DOUBLE_EQ(n.migrate_us, 70);
+  EXPECT_DOUBLE_EQ(n.replicate_us, 60.5);
+  EXPECT_DOUBLE_EQ(n.collapse_us, 0);
+  EXPECT_DOUBLE_EQ(n.hot_page_us, 1);
+  EXPECT_EQ(s.numa_origin.at("sample_rate"), path_ + ":5: numa.sample_rate");
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  // Every policy and placement word.
+  const std::pair<const char*, NumaPolicyKind> policies[] = {
+      {"off", NumaPolicyKind::Off}, {"migrate", NumaPolicyKind::Migrate},
+      {"replicate", NumaPolicyKind::Replicate}, {"both", NumaPolicyKind::Both}};
+  for (const auto& [word, kind] : policies) {
+    ASSERT_TRUE(load(std::string("[numa]\npolicy = \"") + word + "\"\n", s)) << error_;
+    EXPECT_EQ(s.numa.policy, kind) << word;
+  }
+  ASSERT_TRUE(load("[numa]\nplacement = \"home\"\n", s)) << error_;
+  EXPECT_EQ(s.numa.placement, Placement::Home);
+}
+
+TEST_F(MachineConfig, NumaDefaultsAreThePapers) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[numa]\n", s)) << error_;
+  const NumaParams d;
+  EXPECT_TRUE(s.numa.model);
+  EXPECT_EQ(s.numa.policy, d.policy);
+  EXPECT_EQ(s.numa.sample_rate, d.sample_rate);
+  EXPECT_EQ(s.numa.cache_bytes, d.cache_bytes);
+  EXPECT_DOUBLE_EQ(s.numa.migrate_us, d.migrate_us);
+  EXPECT_TRUE(s.numa_origin.empty());
+}
+
+TEST_F(MachineConfig, LatenciesStillReadFromMachine) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[machine]\nlocal_latency_ns = 100\n[numa]\nremote_latency_ns = 400\n", s)) << error_;
+  EXPECT_EQ(s.numa.local_latency_ns, 100u);
+  EXPECT_EQ(s.numa.remote_latency_ns, 400u);
+  EXPECT_EQ(s.numa_origin.at("local_latency_ns"), path_ + ":2: machine.local_latency_ns");
+  EXPECT_EQ(s.numa_origin.at("remote_latency_ns"), path_ + ":4: numa.remote_latency_ns");
+}
+
+TEST_F(MachineConfig, ALatencyInBothTablesNamesBothLines) {
+  const std::string e = load_error("[machine]\nnodes = 1\nremote_latency_ns = 900\n\n[numa]\nremote_latency_ns = 800\n");
+  EXPECT_EQ(e, path_ + ":6: numa.remote_latency_ns: also given on line 3 (machine.remote_latency_ns); give it once");
+}
+
+TEST_F(MachineConfig, BadNumaValuesNameFileLineAndKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"polcy = \"off\"", ":2: numa.polcy: unknown key (expected one of: model, policy,"},
+      {"model = \"on\"", ":2: numa.model: expected a boolean, got a string"},
+      {"policy = \"fast\"", ":2: numa.policy: expected one of off, migrate, replicate, both, got \"fast\""},
+      {"policy = 1", ":2: numa.policy: expected a string, got an integer"},
+      {"placement = \"spread\"", ":2: numa.placement: expected one of home, interleave, got \"spread\""},
+      {"sample_rate = 0", ":2: numa.sample_rate: 0 is out of range (1 .. 32)"},
+      {"sample_rate = 64", ":2: numa.sample_rate: 64 is out of range (1 .. 32)"},
+      {"sample_rate = 12", ":2: numa.sample_rate: 12 is not a power of two from 1 to 32"},
+      {"cache_size = \"8K\"", ":2: numa.cache_size: 8 KiB is outside 16 KiB .. 1024 MiB"},
+      {"cache_size = \"96K\"", ":2: numa.cache_size: 96 KiB / 128-byte lines / 2 ways is not a power-of-two number of sets"},
+      {"cache_size = \"big\"", ":2: numa.cache_size: expected a size such as \"512M\", got \"big\""},
+      {"cache_ways = 0", ":2: numa.cache_ways: 0 is out of range (1 .. 16)"},
+      {"cache_ways = 17", ":2: numa.cache_ways: 17 is out of range (1 .. 16)"},
+      {"local_latency_ns = \"fast\"", ":2: numa.local_latency_ns: expected an integer, got a string"},
+      {"remote_latency_ns = 0", ":2: numa.remote_latency_ns: 0 is out of range (1 .. 4294967295)"},
+      {"remote_latency_ns = 2.5", ":2: numa.remote_latency_ns: expected an integer, got a floating-point number"},
+      {"insn_ns = 0", ":2: numa.insn_ns: must be a number greater than 0, got 0"},
+      {"insn_ns = \"5\"", ":2: numa.insn_ns: expected a number, got a string"},
+      {"insn_ns = nan", ":2: numa.insn_ns: must be a number greater than 0, got nan"},
+      {"trigger = 0", ":2: numa.trigger: 0 is out of range (1 .. 4294967295)"},
+      {"reset_interval_ms = -1", ":2: numa.reset_interval_ms: must be a number greater than 0, got -1"},
+      {"reset_interval_ms = inf", ":2: numa.reset_interval_ms: must be a number greater than 0, got inf"},
+      {"sharing_ratio = 0", ":2: numa.sharing_ratio: must be greater than 0 and at most 1, got 0"},
+      {"sharing_ratio = 1.5", ":2: numa.sharing_ratio: must be greater than 0 and at most 1, got 1.5"},
+      {"max_moves = 0", ":2: numa.max_moves: 0 is out of range (1 .. 4294967295)"},
+      {"replication_budget = -1", ":2: numa.replication_budget: a size cannot be negative"},
+      {"migrate_us = -1", ":2: numa.migrate_us: must be a number >= 0, got -1"},
+      {"replicate_us = true", ":2: numa.replicate_us: expected a number, got a boolean"},
+      {"collapse_us = -0.5", ":2: numa.collapse_us: must be a number >= 0, got -0.5"},
+      {"hot_page_us = -inf", ":2: numa.hot_page_us: must be a number >= 0, got -inf"},
+  };
+  for (const auto& [line, expected] : cases) {
+    const std::string e = load_error(std::string("[numa]\n") + line + "\n");
+    EXPECT_EQ(e.rfind(path_ + expected, 0), 0u) << line << "\n  got: " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  EXPECT_TRUE(Has(load_error("numa = 1\n"), ":1: numa: expected a table [numa], got an integer"));
+  // The cache's shape is checked wherever its keys are.
+  EXPECT_TRUE(Has(load_error("[numa]\ncache_size = \"16K\"\ncache_ways = 3\n"),
+                  path_ + ":2: numa.cache_size: 16 KiB / 128-byte lines / 3 ways is not a power-of-two"));
+  EXPECT_TRUE(Has(load_error("[numa]\ncache_ways = 3\n"), path_ + ": numa.cache_size: 1 MiB / 128-byte lines / 3 ways"));
+}
+
+// Sampling 1 in R lines keeps whole sets of a cache of 32 x R sets or more
+// (cpu/mem_sampler.h).
+TEST_F(MachineConfig, SampleRateNeedsEnoughCacheSets) {
+  EXPECT_EQ(min_cache_sets(1), 1u);
+  EXPECT_EQ(min_cache_sets(2), 64u);
+  EXPECT_EQ(min_cache_sets(32), 1024u);
+  MachineSpec s;
+  // 16 KiB / 128 / 16 ways = 8 sets: too few for the default rate, 32.
+  ASSERT_TRUE(load("[numa]\ncache_size = \"16K\"\ncache_ways = 16\n[[vm]]\n", s)) << error_;
+  EXPECT_EQ(validate_error(s),
+            path_ + ":2: numa.cache_size: sampling 1 in 32 lines needs a cache of at least 1024 sets (to sample "
+                    "whole sets); this one has 8 (16 KiB / 128-byte lines / 16 ways)");
+  ASSERT_TRUE(load("[numa]\nsample_rate = 2\ncache_size = \"16K\"\ncache_ways = 16\n[[vm]]\n", s)) << error_;
+  EXPECT_TRUE(Has(validate_error(s), path_ + ":2: numa.sample_rate: sampling 1 in 2 lines needs a cache of at least 64"));
+  s.numa.sample_rate = 1;  // every line: any cache
+  EXPECT_TRUE(validate_machine(s, error_)) << error_;
+  // Built in code: named by key.
+  MachineSpec c;
+  c.vms = {vm()};
+  c.numa.cache_bytes = 128u << 10;  // 512 sets
+  EXPECT_TRUE(Has(validate_error(c), "numa.sample_rate: sampling 1 in 32 lines needs a cache of at least 1024 sets"));
+  c.numa.sample_rate = 16;
+  EXPECT_TRUE(validate_machine(c, error_)) << error_;
+  c.numa.cache_bytes = 256u << 10;  // 1024 sets: every rate
+  c.numa.sample_rate = 32;
+  EXPECT_TRUE(validate_machine(c, error_)) << error_;
+  c.numa.sample_rate = 3;
+  EXPECT_EQ(validate_error(c), "numa.sample_rate: 3 is not a power of two from 1 to 32");
+}
+
+TEST_F(MachineConfig, ReplicationBudgetWithinTheMachinesMemory) {
+  MachineSpec s;
+  // The machine is sized to fit after loading: 2 x 256 MiB on one node.
+  ASSERT_TRUE(load("[numa]\nreplication_budget = \"1G\"\n\n[[vm]]\nmem = \"256M\"\ncount = 2\n", s)) << error_;
+  EXPECT_EQ(validate_error(s), path_ + ":2: numa.replication_budget: 1024 MiB is more than the machine's memory "
+                                       "(1 node x 512 MiB = 512 MiB)");
+  s.numa.replication_budget = 512 * MiB;  // all of it is allowed
+  EXPECT_TRUE(validate_machine(s, error_)) << error_;
+  MachineSpec c;
+  c.nodes = 2;
+  c.mem_per_node = 256 * MiB;
+  c.vms = {vm()};
+  c.numa.replication_budget = 513 * MiB;
+  EXPECT_EQ(validate_error(c),
+            "numa.replication_budget: 513 MiB is more than the machine's memory (2 nodes x 256 MiB = 512 MiB)");
+}
+
+TEST_F(MachineConfig, LatencyOrderNamesWhereLocalWasGiven) {
+  MachineSpec s;
+  ASSERT_TRUE(load("[machine]\nlocal_latency_ns = 1000\n[[vm]]\n", s)) << error_;
+  EXPECT_EQ(validate_error(s), path_ + ":2: machine.local_latency_ns: 1000 must not exceed remote_latency_ns (900)");
+}
+
 TEST_F(MachineConfig, SyntaxErrorsNameFileLineAndColumn) {
   const std::string e = load_error("[machine]\nnodes = 4\ncpus_per_node = = 2\n");
   EXPECT_EQ(e.rfind(path_ + ":3:", 0), 0u) << e;
@@ -369,12 +556,66 @@ TEST_F(MachineConfig, OvercommitTimeSlicesVcpus) {
   s.overcommit = false;
   EXPECT_FALSE(validate_machine(s, error));
   EXPECT_EQ(error, "the VMs ask for 2 vCPUs but the machine has 1 processor (1 node x 1; --overcommit time-slices them)");
-  // A VM wider than a node: its vCPUs take turns on the node's processors.
+  // A VM wider than the machine: its vCPUs take turns on the processors.
   s.vms.assign(1, vm(256 * MiB, 4));
   s.cpus_per_node = 2;
-  EXPECT_EQ(validate_error(s), "vm vm0: vcpus = 4: more than a node's 2 processors (--overcommit time-slices them)");
+  EXPECT_EQ(validate_error(s),
+            "vm vm0: vcpus = 4: more than the machine's 2 processors (1 node x 2; --overcommit time-slices them)");
   s.overcommit = true;
   EXPECT_TRUE(validate_machine(s, error)) << error;
+}
+
+// A VM wider than a node spans the nodes after its home node, a node's
+// processors' worth of vCPUs on each.
+TEST_F(MachineConfig, VmsSpanNodes) {
+  MachineSpec s;
+  s.nodes = 2;
+  s.cpus_per_node = 2;
+  s.vms = {vm(256 * MiB, 4)};
+  s.vms[0].name = "wide";
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), k / 2) << k;
+  s.vms[0].home_node = 1;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  const unsigned from_one[] = {1, 1, 0, 0};
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), from_one[k]) << k;
+  // One vCPU more than the machine's processors.
+  s.vms[0].vcpus = 5;
+  EXPECT_EQ(validate_error(s),
+            "vm wide: vcpus = 5: more than the machine's 4 processors (2 nodes x 2; --overcommit time-slices them)");
+  // With overcommit it wraps around the machine.
+  s.overcommit = true;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(vcpu_home_node(s, 0, 4), 1u);
+  // Spanning VMs still share the machine: 4 + 1 vCPUs on 4 processors.
+  s.overcommit = false;
+  s.vms = {vm(256 * MiB, 4), vm(256 * MiB, 1)};
+  EXPECT_EQ(validate_error(s),
+            "the VMs ask for 5 vCPUs but the machine has 4 processors (2 nodes x 2; --overcommit time-slices them)");
+}
+
+TEST_F(MachineConfig, VcpuHomeNodesOnAThreeNodeMachine) {
+  MachineSpec s;
+  s.nodes = 3;
+  s.cpus_per_node = 2;
+  s.vms = {vm(64 * MiB, 1), vm(64 * MiB, 5)};
+  s.vms[1].home_node = 2;
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(vcpu_home_node(s, 0, 0), 0u);
+  const unsigned expected[] = {2, 2, 0, 0, 1};
+  for (unsigned k = 0; k < 5; ++k) EXPECT_EQ(vcpu_home_node(s, 1, k), expected[k]) << k;
+  // The machine answers from its description.
+  Machine m(s);
+  for (unsigned k = 0; k < 5; ++k) EXPECT_EQ(m.vcpu_home_node(1, k), expected[k]) << k;
+}
+
+TEST_F(MachineConfig, SizingToFitKeepsAVmOnOneNode) {
+  MachineSpec s;
+  s.nodes = 2;
+  s.vms = {vm(64 * MiB, 4), vm(64 * MiB, 1)};
+  ASSERT_TRUE(validate_machine(s, error_)) << error_;
+  EXPECT_EQ(s.cpus_per_node, 4u);  // not ceil(5 / 2) = 3, which would split the first VM
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(vcpu_home_node(s, 0, k), 0u);
 }
 
 TEST_F(MachineConfig, OvercommitNeedsPermission) {
@@ -409,10 +650,10 @@ TEST_F(MachineConfig, PerVmLimits) {
   EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 0"));
   s.vms[0].vcpus = 17;
   EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 17: must be between 1 and 16 (the guest kernel's NR_CPUS)"));
-  s.vms[0].vcpus = 4;
+  s.vms[0].vcpus = 5;
   s.nodes = 2;
   s.cpus_per_node = 2;
-  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 4: more than a node's 2 processors"));
+  EXPECT_TRUE(Has(validate_error(s), "vm big: vcpus = 5: more than the machine's 4 processors"));
   s.nodes = 0;
   s.cpus_per_node = 0;
   s.vms[0].vcpus = 1;
@@ -450,12 +691,12 @@ TEST_F(MachineConfig, MemoryPerNodeMustBeWholePages) {
 TEST_F(MachineConfig, LatenciesAndScanRate) {
   MachineSpec s;
   s.vms = {vm()};
-  s.local_latency_ns = 1000;
-  s.remote_latency_ns = 900;
-  EXPECT_TRUE(Has(validate_error(s), "local_latency_ns (1000) must not exceed remote_latency_ns (900)"));
-  s.local_latency_ns = 0;
-  EXPECT_TRUE(Has(validate_error(s), "greater than 0"));
-  s.local_latency_ns = 900;  // equal is fine (a UMA machine)
+  s.numa.local_latency_ns = 1000;
+  s.numa.remote_latency_ns = 900;
+  EXPECT_EQ(validate_error(s), "numa.local_latency_ns: 1000 must not exceed remote_latency_ns (900)");
+  s.numa.local_latency_ns = 0;
+  EXPECT_EQ(validate_error(s), "numa.local_latency_ns: must be at least 1, got 0");
+  s.numa.local_latency_ns = 900;  // equal is fine (a UMA machine)
   ASSERT_TRUE(validate_machine(s, error_)) << error_;
   s.scan_pages_per_sec = 0;
   EXPECT_TRUE(Has(validate_error(s), "scan_rate"));
@@ -502,6 +743,15 @@ overcommit = false
 [sharing]
 enabled = true
 scan_rate = 50000
+
+[numa]
+policy = "both"
+placement = "home"
+sample_rate = 32
+cache_size = "1M"
+insn_ns = 5.0
+sharing_ratio = 0.25
+replication_budget = "128M"
 
 [[vm]]
 name = "web"
