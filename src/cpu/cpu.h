@@ -132,8 +132,31 @@ class Cpu {
   }
 
   // Called after anything that changes how addresses translate.
-  void mode_changed();         // KSU/EXL/ERL changed: new mode key
+  // KSU/EXL/ERL changed: new mode key, and the privilege accounting
+  // (user_insns). `by_insn`: the running instruction changed it (an
+  // exception it raised, ERET, MTC0 Status), so that instruction ran in
+  // the old mode; false between instructions (an interrupt taken, reset,
+  // a test or the debugger setting Status; cp0_write says true, so a
+  // debugger's Status write is counted one instruction late).
+  void mode_changed(bool by_insn = false);
   void translation_changed();  // TLB write, ASID change, KX/SX/UX change
+
+  // Guest instructions executed in user mode (mode() == 2) since reset,
+  // the current stretch included: s.cycles counted while in user mode.
+  // Exact in both engines: the mode changes only in an instruction's
+  // handler (an exception, ERET, MTC0 Status; generated code never changes
+  // it inline) or between instructions (an interrupt delivered by
+  // service_events), and s.cycles is up to date at both: the JIT calls
+  // every handler with s.cycles = the instructions before this one, as the
+  // interpreter does (jit/x64_backend.cpp's invariants), and services
+  // events between blocks. Kernel share = s.cycles - user_insns(); it
+  // includes the cycles deterministic idle skipping adds while the guest
+  // waits in WAIT (kernel mode), which the monitor counts as idle_cycles
+  // and should subtract.
+  uint64_t user_insns() const {
+    if (user_from_ == kNotUser || s.cycles < user_from_) return user_done_;
+    return user_done_ + (s.cycles - user_from_);
+  }
 
   // One Count for several processors (the vCPUs of an SMP VM): their
   // Counts are kept in step by construction, as a CM system's are after
@@ -284,6 +307,11 @@ class Cpu {
  private:
   uint64_t host_t0_ns_ = 0;
   std::vector<CpuRequest> request_batch_;  // serve_requests' scratch
+  // Privilege accounting (user_insns): user-mode cycles of the stretches
+  // that ended, and the cycle the current one began (kNotUser: not in one).
+  static constexpr uint64_t kNotUser = ~0ull;
+  uint64_t user_done_ = 0;
+  uint64_t user_from_ = kNotUser;
 };
 
 // Owner: the engine's run loop, parked outside it (see Cpu::enter_guest).
