@@ -43,6 +43,7 @@ void Cpu::reset() {
   // s.cycles restarted from 0: so does the accounting (kernel mode now).
   user_done_ = 0;
   user_from_ = kNotUser;
+  fetch_sample_next = ~0ull;
   mode_changed();
   next_timer_cycle = ~0ull;
   set_compare(0);

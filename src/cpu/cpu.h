@@ -12,6 +12,7 @@
 #include "frontend/cp0_bits.h"
 #include "frontend/cpu_state.h"
 #include "cpu/concurrency.h"
+#include "cpu/mem_sampler.h"
 #include "cpu/phys_bus.h"
 
 namespace disco {
@@ -157,6 +158,20 @@ class Cpu {
     if (user_from_ == kNotUser || s.cycles < user_from_) return user_done_;
     return user_done_ + (s.cycles - user_from_);
   }
+
+  // Sampled guest memory accesses for the memory-system model
+  // (cpu/mem_sampler.h). Precondition: set before the processor first
+  // runs and never changed after (the JIT decides at translation time
+  // what to report and keys nothing on it); when it is on, `data` and
+  // `fetch` are both set, and `ctx` outlives every run. The callbacks run
+  // on the owner's thread in the middle of an instruction (under the JIT
+  // with guest registers still in host registers): they must not touch
+  // this Cpu.
+  MemSampler sampler;
+  // The interpreter's fetch sampling: the pc that continues the current
+  // run of sequential instructions within one 128-byte line (~0: none, the
+  // next instruction starts a line).
+  uint64_t fetch_sample_next = ~0ull;
 
   // One Count for several processors (the vCPUs of an SMP VM): their
   // Counts are kept in step by construction, as a CM system's are after
