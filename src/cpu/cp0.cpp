@@ -96,7 +96,8 @@ void cp0_write(Cpu& c, unsigned regsel, uint64_t v) {
       cp.status = (old & ~writable) | (static_cast<uint32_t>(v) & writable);
       const uint32_t changed = old ^ cp.status;
       if (changed & (Status_KX | Status_SX | Status_UX | Status_ERL)) c.translation_changed();
-      if (changed & (Status_KSU | Status_EXL | Status_ERL)) c.mode_changed();
+      // As MTC0 (this instruction ran in the old mode).
+      if (changed & (Status_KSU | Status_EXL | Status_ERL)) c.mode_changed(true);
       c.events |= EV_IRQ_CHECK;
       break;
     }

@@ -40,12 +40,22 @@ void Cpu::reset() {
   events.fetch_and(EV_REQUEST);
   events.fetch_or(EV_IRQ_CHECK);
   mem::flush_soft_tlb(*this);
+  // s.cycles restarted from 0: so does the accounting (kernel mode now).
+  user_done_ = 0;
+  user_from_ = kNotUser;
+  fetch_sample_next = ~0ull;
   mode_changed();
   next_timer_cycle = ~0ull;
   set_compare(0);
 }
 
-void Cpu::mode_changed() {
+void Cpu::mode_changed(bool by_insn) {
+  // The new mode begins with the next instruction when the running one
+  // (index s.cycles, counted after its handler returns) changed it, or
+  // with this one when nothing is running.
+  const uint64_t at = s.cycles + (by_insn ? 1 : 0);
+  if (user_from_ != kNotUser && at > user_from_) user_done_ += at - user_from_;
+  user_from_ = mode() == 2 ? at : kNotUser;
   const uint64_t erl = (s.cp0.status & Status_ERL) ? 1 : 0;
   mode_key = ((1 + mode()) | (erl << 2)) << 4;
   fetch_vpage = ~0ull;

@@ -12,6 +12,7 @@
 #include "frontend/cp0_bits.h"
 #include "frontend/cpu_state.h"
 #include "cpu/concurrency.h"
+#include "cpu/mem_sampler.h"
 #include "cpu/phys_bus.h"
 
 namespace disco {
@@ -132,8 +133,45 @@ class Cpu {
   }
 
   // Called after anything that changes how addresses translate.
-  void mode_changed();         // KSU/EXL/ERL changed: new mode key
+  // KSU/EXL/ERL changed: new mode key, and the privilege accounting
+  // (user_insns). `by_insn`: the running instruction changed it (an
+  // exception it raised, ERET, MTC0 Status), so that instruction ran in
+  // the old mode; false between instructions (an interrupt taken, reset,
+  // a test or the debugger setting Status; cp0_write says true, so a
+  // debugger's Status write is counted one instruction late).
+  void mode_changed(bool by_insn = false);
   void translation_changed();  // TLB write, ASID change, KX/SX/UX change
+
+  // Guest instructions executed in user mode (mode() == 2) since reset,
+  // the current stretch included: s.cycles counted while in user mode.
+  // Exact in both engines: the mode changes only in an instruction's
+  // handler (an exception, ERET, MTC0 Status; generated code never changes
+  // it inline) or between instructions (an interrupt delivered by
+  // service_events), and s.cycles is up to date at both: the JIT calls
+  // every handler with s.cycles = the instructions before this one, as the
+  // interpreter does (jit/x64_backend.cpp's invariants), and services
+  // events between blocks. Kernel share = s.cycles - user_insns(); it
+  // includes the cycles deterministic idle skipping adds while the guest
+  // waits in WAIT (kernel mode), which the monitor counts as idle_cycles
+  // and should subtract.
+  uint64_t user_insns() const {
+    if (user_from_ == kNotUser || s.cycles < user_from_) return user_done_;
+    return user_done_ + (s.cycles - user_from_);
+  }
+
+  // Sampled guest memory accesses for the memory-system model
+  // (cpu/mem_sampler.h). Precondition: set before the processor first
+  // runs and never changed after (the JIT decides at translation time
+  // what to report and keys nothing on it); when it is on, `data` and
+  // `fetch` are both set, and `ctx` outlives every run. The callbacks run
+  // on the owner's thread in the middle of an instruction (under the JIT
+  // with guest registers still in host registers): they must not touch
+  // this Cpu.
+  MemSampler sampler;
+  // The interpreter's fetch sampling: the pc that continues the current
+  // run of sequential instructions within one 128-byte line (~0: none, the
+  // next instruction starts a line).
+  uint64_t fetch_sample_next = ~0ull;
 
   // One Count for several processors (the vCPUs of an SMP VM): their
   // Counts are kept in step by construction, as a CM system's are after
@@ -284,6 +322,11 @@ class Cpu {
  private:
   uint64_t host_t0_ns_ = 0;
   std::vector<CpuRequest> request_batch_;  // serve_requests' scratch
+  // Privilege accounting (user_insns): user-mode cycles of the stretches
+  // that ended, and the cycle the current one began (kNotUser: not in one).
+  static constexpr uint64_t kNotUser = ~0ull;
+  uint64_t user_done_ = 0;
+  uint64_t user_from_ = kNotUser;
 };
 
 // Owner: the engine's run loop, parked outside it (see Cpu::enter_guest).

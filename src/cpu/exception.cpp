@@ -13,7 +13,10 @@ uint64_t vector_base(const Cpu& c) {
 
 // Common entry. `offset` is the vector offset for EXL = 0; with EXL already
 // set, EPC/BD are left alone and every exception uses the general vector.
-void enter(Cpu& c, uint32_t code, uint32_t offset) {
+// `by_insn`: raised by the running instruction (or its fetch), which then
+// counts as executed in the old mode; false for an interrupt, taken
+// between instructions.
+void enter(Cpu& c, uint32_t code, uint32_t offset, bool by_insn = true) {
   Cp0State& cp = c.s.cp0;
   if (!(cp.status & Status_EXL)) {
     if (c.s.in_delay_slot) {
@@ -33,7 +36,7 @@ void enter(Cpu& c, uint32_t code, uint32_t offset) {
   c.s.in_delay_slot = false;
   c.events |= EV_PC_SET;
   c.stat_exceptions++;
-  c.mode_changed();
+  c.mode_changed(by_insn);
   if (c.exception_hook) c.exception_hook(c, code, c.exception_hook_ctx);
 }
 
@@ -90,7 +93,7 @@ void raise_bus_error(Cpu& c, Access acc) { enter(c, acc == Access::Fetch ? EXC_I
 
 void deliver_interrupt(Cpu& c) {
   c.s.in_delay_slot = false;
-  enter(c, EXC_Int, (c.s.cp0.cause & Cause_IV) ? 0x200 : 0x180);
+  enter(c, EXC_Int, (c.s.cp0.cause & Cause_IV) ? 0x200 : 0x180, false);
 }
 
 void do_eret(Cpu& c) {
@@ -105,7 +108,7 @@ void do_eret(Cpu& c) {
   c.s.llbit = false;
   c.s.branch_pending = false;
   c.events |= EV_PC_SET | EV_IRQ_CHECK;
-  c.mode_changed();
+  c.mode_changed(true);  // ERET itself ran in kernel mode
 }
 
 }  // namespace disco

@@ -20,22 +20,45 @@
 // scales its counts by R (set sampling, unbiased).
 //
 // Inline, on a host address h whose page offset equals the guest virtual
-// address's (they share bits 0..11), the JIT tests
+// address's (they share bits 0..11: machine pages are page-aligned, see
+// PhysBus::ram_page), the JIT tests
 //     ((h >> 5) ^ vaddr) & ((R - 1) << 7) == 0
-// in four instructions with one scratch register.
+// in four instructions with one scratch register (jit/x64_backend.cpp,
+// sample_data, lists them).
 //
 //  - Data: the line of the *host* address the access touched (a machine
 //    page of the pool). Reported after the soft-TLB hit or refill, before
-//    the access.
+//    the access: every load and store of the guest that reaches RAM (the
+//    unaligned pairs and LL/SC/FPU accesses included; an SC whether or not
+//    it stores; SWL/SWR once, at the addressed byte; LWL/LWR at the
+//    aligned word). Device (MMIO) accesses and the debugger's or the
+//    monitor's own accesses are not reported. Both engines report the same
+//    accesses in the same order (the JIT inline or through the handlers).
 //  - Fetch: the line of the *guest-physical* address, decided when the
 //    code is decoded or translated (the JIT does not know the machine page
-//    then). Reported when execution enters the line: at a JIT block's
-//    entry for every sampled line the block spans; in the interpreter on
-//    the first instruction of a line reached sequentially, and on any
-//    instruction reached non-sequentially (branch target, exception vector).
+//    then). Reported when execution enters the line:
+//      interpreter (cpu loop in interp/interpreter.cpp): on the first
+//        instruction of a line reached sequentially, and on any instruction
+//        reached non-sequentially (a taken branch's target after its delay
+//        slot, an exception vector, an ERET's target, the instruction
+//        after a nullified delay slot). A loop within one line reports its
+//        line once per iteration; straight code once per line.
+//      JIT: at each entry of a translated block (from the dispatcher or a
+//        chained jump) and at each iteration of a self loop, one call per
+//        sampled line the block's instructions occupy. So the JIT reports
+//        a line again when a block starts in the middle of a line that
+//        the previous block was executing (a block ended by a privileged
+//        instruction or its length), and reports a block's later lines even
+//        when an exception leaves the block before them. Instructions the
+//        JIT's dispatcher runs in the interpreter (delay slots left
+//        pending, budget ends) report as the interpreter does.
+//    Counts therefore differ a little between the engines; every executed
+//    sampled line is reported by both.
 //
-// With mask_enabled == false sampling is off: the interpreter tests one
-// flag, the JIT emits nothing at all.
+// Sampling is off with on == false: the interpreter tests one flag per
+// memory access (the run loop picks a loop without fetch sampling), the
+// JIT emits nothing at all. The sampler is set before the processor first
+// runs and is not changed after (Cpu::sampler).
 #pragma once
 
 #include <cstdint>

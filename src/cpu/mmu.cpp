@@ -1,5 +1,7 @@
 #include "cpu/mmu.h"
 
+#include <cassert>
+
 #include "cpu/code_registry.h"
 #include "cpu/exception.h"
 
@@ -182,6 +184,8 @@ namespace {
 
 // The soft-TLB entry of `vaddr`'s page at host `page`, in the current mode.
 void refill(const Cpu& c, SoftTlbEntry& e, uint64_t vaddr, uint8_t* page) {
+  // (PhysBus::ram_page: what the JIT's sampling relies on.)
+  assert(!c.sampler.on || (reinterpret_cast<uintptr_t>(page) & kPageMask) == 0);
   e.tag = (vaddr & ~kPageMask) | c.mode_key;
   e.addend = reinterpret_cast<uintptr_t>(page) - (vaddr & ~kPageMask);
 }
@@ -219,7 +223,9 @@ bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
   if (!translate(c, vaddr, Access::Load, paddr)) return false;
   if (uint8_t* page = c.bus->ram_page(paddr & ~kPageMask, false)) {
     refill(c, c.stlb_load[stlb_index(vaddr)], vaddr, page);
-    out = read_host(c, page + (paddr & kPageMask), size);
+    const uint8_t* host = page + (paddr & kPageMask);
+    sample_data(c, reinterpret_cast<uintptr_t>(host), false);
+    out = read_host(c, host, size);
     return true;
   }
   if (!c.bus->mmio_read(paddr, size, out)) {
@@ -229,12 +235,13 @@ bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out) {
   return true;
 }
 
-bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value) {
+bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value, bool sampled) {
   uint64_t paddr;
   uint8_t* host;
   bool code;
   if (!store_target(c, vaddr, size, paddr, host, code)) return false;
   if (host) {
+    if (sampled) sample_data(c, reinterpret_cast<uintptr_t>(host), true);
     write_host(c, host, size, value);
     // Self-modifying (or cross-modifying) code: the store goes through,
     // then the decoded page is retired here and in the other holders
@@ -286,6 +293,7 @@ bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, 
       return true;
     }
   }
+  sample_data(c, reinterpret_cast<uintptr_t>(host), true);  // RAM (a device returned above)
   swapped = size == 4 ? cas_host<uint32_t>(c, host, expected, desired) : cas_host<uint64_t>(c, host, expected, desired);
   if (swapped && code) c.code_written(paddr & ~kPageMask);  // as store_slow does
   return true;

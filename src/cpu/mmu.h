@@ -4,6 +4,13 @@
 //
 // Every accessor returns false when it raised a guest exception; the caller
 // (an instruction handler) simply returns.
+//
+// Every guest load or store that reaches RAM is offered to the memory
+// model's sampler (Cpu::sampler, cpu/mem_sampler.h) with its host address,
+// after the soft-TLB hit or the refill and before the access; device
+// (MMIO) accesses are not memory and are not sampled. Only the engines'
+// accesses come through here: the debugger and the monitor read guest
+// memory by other ways, and are not sampled.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +31,16 @@ bool translate(Cpu& c, uint64_t vaddr, Access acc, uint64_t& paddr, bool raise =
 bool debug_translate(const Cpu& c, uint64_t vaddr, uint64_t& paddr);
 
 bool load_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t& out);
-bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value);
+// `sampled`: false for the bytes after the first of SWL/SWR, which the
+// sampler sees as one access.
+bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value, bool sampled = true);
+
+// The sampler's view of an access to RAM at `host` (see above). Off: one
+// predictable branch.
+inline void sample_data(const Cpu& c, uintptr_t host, bool write) {
+  if (__builtin_expect(c.sampler.on, 0) && line_sampled(host, c.sampler.mask))
+    c.sampler.data(c.sampler.ctx, host, write);
+}
 
 inline unsigned stlb_index(uint64_t vaddr) { return (vaddr >> 12) & (kSoftTlbSize - 1); }
 
@@ -47,7 +63,9 @@ inline bool load(Cpu& c, uint64_t vaddr, T& out) {
     // Naturally aligned (the tag keeps the low bits): one relaxed atomic
     // access, as the guest's own access is single-copy atomic against
     // other processors (a plain mov on x86-64).
-    const T v = __atomic_load_n(reinterpret_cast<const T*>(e.addend + vaddr), __ATOMIC_RELAXED);
+    const uintptr_t host = e.addend + vaddr;
+    sample_data(c, host, false);
+    const T v = __atomic_load_n(reinterpret_cast<const T*>(host), __ATOMIC_RELAXED);
     out = to_guest_order(c, v);
     return true;
   }
@@ -57,14 +75,17 @@ inline bool load(Cpu& c, uint64_t vaddr, T& out) {
   return true;
 }
 
-template <typename T>
+// kSampled = false: not offered to the sampler (SWL/SWR's later bytes).
+template <typename T, bool kSampled = true>
 inline bool store(Cpu& c, uint64_t vaddr, T value) {
   const SoftTlbEntry& e = c.stlb_store[stlb_index(vaddr)];
   if (__builtin_expect(e.tag == ((vaddr & ~(kPageMask ^ (sizeof(T) - 1))) | c.mode_key), 1)) {
-    __atomic_store_n(reinterpret_cast<T*>(e.addend + vaddr), to_guest_order(c, value), __ATOMIC_RELAXED);
+    const uintptr_t host = e.addend + vaddr;
+    if constexpr (kSampled) sample_data(c, host, true);
+    __atomic_store_n(reinterpret_cast<T*>(host), to_guest_order(c, value), __ATOMIC_RELAXED);
     return true;
   }
-  return store_slow(c, vaddr, sizeof(T), value);
+  return store_slow(c, vaddr, sizeof(T), value, kSampled);
 }
 
 // SC's store: atomically replaces the `size`-byte value at `vaddr` by
@@ -72,6 +93,8 @@ inline bool store(Cpu& c, uint64_t vaddr, T value) {
 // the guest's byte order here), against other host threads. Translates as a
 // store does (TLB Modified, copy-on-write, self-modifying code). False
 // when it raised a guest exception; else `swapped` says whether it stored.
+// Sampled as a store whether or not it swaps (the line is fetched for
+// writing either way).
 // A device (MMIO) target is compared and written without atomicity.
 bool compare_and_swap(Cpu& c, uint64_t vaddr, unsigned size, uint64_t expected, uint64_t desired,
                       bool& swapped);

@@ -16,7 +16,10 @@ class PhysBus {
   // Host address of the 4 KiB page holding guest-physical `paddr`, or null if
   // that page is not RAM (MMIO or a hole). With `for_write`, the returned
   // page may be written (copy-on-write is broken first). The pointer stays
-  // valid until the monitor invalidates this CPU's translations.
+  // valid until the monitor invalidates this CPU's translations. With the
+  // memory model's sampler on (Cpu::sampler) the page must be 4 KiB-aligned
+  // in host memory, as machine pages are: the JIT's inline sample test
+  // takes a host address's line offset from the guest address's.
   virtual uint8_t* ram_page(uint64_t paddr, bool for_write) = 0;
   // Device access of `size` bytes (1, 2, 4 or 8) at `paddr`; the value is in
   // the guest's byte order already converted to a number. Returns false when

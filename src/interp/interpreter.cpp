@@ -105,7 +105,24 @@ bool fetch(Cpu& c) {
   return refill_fetch(c);
 }
 
+// The memory model's instruction-fetch sample (cpu/mem_sampler.h) for the
+// instruction at pc, on the fetch page: its guest-physical line, if that
+// is sampled, when the instruction starts a line or was not reached from
+// the one before it (a taken branch's target, an exception vector, an
+// ERET's target, a skipped delay slot). Sequential execution within a line
+// reports nothing.
+static inline void sample_fetch(Cpu& c, uint64_t pc) {
+  if (pc != c.fetch_sample_next) {
+    const uint64_t line = (c.fetch_page->paddr | (pc & kPageMask)) & ~(kLineBytes - 1);
+    if (c.sampler.sampled(line)) c.sampler.fetch(c.sampler.ctx, line);
+  }
+  const uint64_t next = pc + 4;
+  c.fetch_sample_next = (next & (kLineBytes - 1)) ? next : ~0ull;
+}
+
 // One instruction: the delay-slot machine around one handler.
+// kSampleFetch: the sampler is on (Cpu::sampler.on).
+template <bool kSampleFetch>
 static inline void execute(Cpu& c) {
   const uint64_t pc = c.s.pc;
   c.s.in_delay_slot = c.s.branch_pending;
@@ -115,6 +132,7 @@ static inline void execute(Cpu& c) {
       return;
     }
   }
+  if constexpr (kSampleFetch) sample_fetch(c, pc);
   const DecodedInsn& d = c.fetch_page->insn[(pc & kPageMask) >> 2];
   const uint64_t target = c.s.branch_target;
   c.s.branch_pending = false;
@@ -125,7 +143,10 @@ static inline void execute(Cpu& c) {
   if (__builtin_expect(!(c.events & EV_PC_SET), 1)) c.s.pc = c.s.in_delay_slot ? target : c.s.pc + 4;
 }
 
-void execute_one(Cpu& c) { execute(c); }
+void execute_one(Cpu& c) {
+  if (__builtin_expect(c.sampler.on, 0)) execute<true>(c);
+  else execute<false>(c);
+}
 
 // The run loop while debugger breakpoints are set: s.pc is checked before
 // every instruction (after interrupts are delivered, so a breakpoint on an
@@ -142,7 +163,21 @@ static StopReason run_checking(Cpu& c, uint64_t limit) {
       return StopReason::Breakpoint;
     }
     c.break_skip = ~0ull;
-    execute(c);
+    execute_one(c);
+  }
+}
+
+// The run loop; kSampleFetch: with the sampler on (a loop of its own, so
+// that the loop without it is unchanged).
+template <bool kSampleFetch>
+static StopReason run_loop(Cpu& c, uint64_t limit) {
+  uint64_t stop_at = 0;      // forces the slow path first
+  StopReason why;
+  for (;;) {
+    if (__builtin_expect(c.events != 0 || c.s.cycles >= stop_at, 0)) {
+      if (!service_events(c, limit, stop_at, why)) return why;
+    }
+    execute<kSampleFetch>(c);
   }
 }
 
@@ -150,14 +185,8 @@ StopReason run(Cpu& c, uint64_t limit) {
   GuestSection guest(c);     // unparked (mailbox served) until it returns
   c.code_graveyard.clear();  // no handler is running now
   if (__builtin_expect(!c.breakpoints.empty(), 0)) return run_checking(c, limit);
-  uint64_t stop_at = 0;      // forces the slow path first
-  StopReason why;
-  for (;;) {
-    if (__builtin_expect(c.events != 0 || c.s.cycles >= stop_at, 0)) {
-      if (!service_events(c, limit, stop_at, why)) return why;
-    }
-    execute(c);
-  }
+  if (__builtin_expect(c.sampler.on, 0)) return run_loop<true>(c, limit);
+  return run_loop<false>(c, limit);
 }
 
 StopReason step(Cpu& c) { return run(c, c.s.cycles + 1); }

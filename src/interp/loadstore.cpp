@@ -84,13 +84,16 @@ static void store_lr(Cpu& c, const DecodedInsn& d, bool left) {
   const T v = static_cast<T>(rt(c, d));
   // Lanes written: SWL k..0 with v >> shift, SWR k..N-1 with v << shift.
   // Bytes go one by one starting at vaddr; they share one page, so either
-  // the first faults and nothing is written, or all succeed.
+  // the first faults and nothing is written, or all succeed. The sampler
+  // sees one store, at vaddr (the first byte): they share one line too.
   const T shifted = left ? static_cast<T>(v >> ((N - 1 - k) * 8)) : static_cast<T>(v << (k * 8));
   const int step = left ? -1 : 1;
   const int end = left ? -1 : static_cast<int>(N);
   for (int i = static_cast<int>(k); i != end; i += step) {
     const uint64_t addr = aligned + (c.cfg.big_endian ? N - 1 - i : i);
-    if (!mem::store<uint8_t>(c, addr, static_cast<uint8_t>(shifted >> (8 * i)))) return;
+    const uint8_t b = static_cast<uint8_t>(shifted >> (8 * i));
+    if (!(i == static_cast<int>(k) ? mem::store<uint8_t>(c, addr, b) : mem::store<uint8_t, false>(c, addr, b)))
+      return;
   }
 }
 

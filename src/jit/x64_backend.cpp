@@ -14,10 +14,16 @@
 //   dispatcher services interrupts, mode changes and exceptions).
 // - Inline loads/stores take the soft-TLB hit path only; a miss calls the
 //   handler, which fills the soft TLB or raises the guest exception.
+// - With the memory model's sampler on (Cpu::sampler.on when the block is
+//   translated), inline RAM accesses offer their host address to
+//   it and the block reports its sampled code lines on entry (see
+//   sample_data, emit_fetch_samples); with it off, nothing is emitted.
 #include <asmjit/x86.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <functional>
 #include <cstdlib>
 #include <cstdio>
@@ -41,7 +47,8 @@ using asmjit::Label;
 
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
-      stlb_store, stlb_fetch, stop_at, chain_limit, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr;
+      stlb_store, stlb_fetch, stop_at, chain_limit, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr,
+      sampler_ctx, sampler_data, sampler_fetch;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -54,7 +61,8 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.mode_key),        off(&c.stlb_load[0]),   off(&c.stlb_store[0]),
                  off(&c.stlb_fetch[0]),   off(&area(c).stop_at), off(&area(c).chain_limit), off(&area(c).chain_slot),
                  off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
-                 off(&c.s.ll_value),      off(&c.s.cp0.lladdr)};
+                 off(&c.s.ll_value),      off(&c.s.cp0.lladdr),
+                 off(&c.sampler.ctx),     off(&c.sampler.data),   off(&c.sampler.fetch)};
 }
 
 // Code shared by all blocks of a backend (generated once, never freed):
@@ -65,7 +73,13 @@ struct Thunks {
   // Called; they return only if the block may go on, and the caller jumps
   // itself (one indirect jump per exit predicts far better than a shared one).
   uint64_t lookup = 0;  // rax = s.pc (stored, as are the cycles) -> rax = the block's entry; then jmp rax
+  // The memory model's sampler (rcx = the host address, or for fetch the
+  // guest-physical line): call Cpu::sampler.data/fetch preserving every
+  // register but rcx and the flags, so that a block calls them from
+  // anywhere. Used only by blocks translated with the sampler on.
+  uint64_t sample_load = 0, sample_store = 0, sample_fetch = 0;
 };
+constexpr const char* kThunkNames[] = {"jit_lookup", "jit_sample_load", "jit_sample_store", "jit_sample_fetch"};
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
  public:
@@ -119,6 +133,12 @@ class Emitter {
     a_.add(x::rsp, 8);  // the call into the thunk
     pop_frame();
     a_.ret();
+    start(&t.sample_load);
+    sampler_call_body(o_.sampler_data, 0);
+    start(&t.sample_store);
+    sampler_call_body(o_.sampler_data, 1);
+    start(&t.sample_fetch);
+    sampler_call_body(o_.sampler_fetch, -1);
   }
 
   unsigned inlined = 0;
@@ -171,6 +191,7 @@ class Emitter {
       loop_head_ = a_.newLabel();
       a_.bind(loop_head_);
     }
+    emit_fetch_samples();  // at the entry, or at a self loop's head
     const unsigned n = static_cast<unsigned>(ir_.insns.size());
     bool ended = false;
     for (unsigned i = 0; i < n && !ended; ++i) {
@@ -614,6 +635,93 @@ class Emitter {
     a_.mov(B(o_.in_delay_slot), 0);
     a_.mov(x::rax, x::qword_ptr(x::rsi, 16));
     a_.ret();
+  }
+
+  // A sampler thunk: (*[rbx + fn])(sampler.ctx, rcx[, write]) with every
+  // other caller-saved register kept. Called from block code, where rsp is
+  // 16-byte aligned: the return address and eight pushes leave it 8 off.
+  void sampler_call_body(int32_t fn, int write) {
+    static const x::Gp saved[] = {x::rax, x::rdx, x::rsi, x::rdi, x::r8, x::r9, x::r10, x::r11};
+    for (const x::Gp& r : saved) a_.push(r);
+    a_.sub(x::rsp, 8);
+    a_.mov(x::rdi, Q(o_.sampler_ctx));
+    a_.mov(x::rsi, x::rcx);
+    if (write >= 0) a_.mov(x::edx, write);
+    a_.call(Q(fn));
+    a_.add(x::rsp, 8);
+    for (size_t k = std::size(saved); k-- > 0;) a_.pop(saved[k]);
+    a_.ret();
+  }
+
+  // The memory model's sample of an inline access to RAM (mem_sampler.h),
+  // after the soft-TLB hit and before the access: host address h = base +
+  // index (index invalid: base); `vaddr` is a register whose bits 7..11
+  // are h's (the guest virtual address of the same line, or h itself).
+  // Decided at translation time; nothing at all with the sampler off.
+  // With a partial rate (mask != 0), inline (22 bytes, 4 fused uops):
+  //     lea rcx, [base + index]   ; h
+  //     shr rcx, 5                ; h bits 12..16 (page) to 7..11
+  //     xor ecx, vaddr32          ; h and vaddr share bits 7..11 (the
+  //                               ;   addend is page-aligned)
+  //     test ecx, mask
+  //     jz sample                 ; out of line: lea; call thunk; jmp back
+  // and with every line sampled (mask 0) lea + call thunk. rcx is dead at
+  // every caller (the soft-TLB slot index is used up); the thunk keeps the
+  // rest, so the cache and rax/rdx survive.
+  void sample_data(const x::Gp& base, const x::Gp& index, const x::Gp& vaddr, bool write) {
+    if (!c_.sampler.on) return;
+    const uint32_t mask = c_.sampler.mask;
+    const uint64_t thunk = write ? thunks_.sample_store : thunks_.sample_load;
+    auto host_to_rcx = [this, base, index] {
+      if (index.isValid()) a_.lea(x::rcx, x::ptr(base, index));
+      else a_.mov(x::rcx, base);
+    };
+    host_to_rcx();
+    if (mask == 0) {  // every line
+      a_.call(asmjit::Imm(thunk));
+      return;
+    }
+    Label sample = a_.newLabel(), back = a_.newLabel();
+    a_.shr(x::rcx, 5);
+    a_.xor_(x::ecx, vaddr.r32());
+    a_.test(x::ecx, static_cast<int32_t>(mask));
+    a_.jz(sample);
+    a_.bind(back);
+    stubs_.push_back([this, sample, back, host_to_rcx, thunk] {
+      a_.bind(sample);
+      host_to_rcx();
+      a_.call(asmjit::Imm(thunk));
+      a_.jmp(back);
+    });
+  }
+
+  // The memory model's fetch samples (mem_sampler.h) where execution
+  // enters the block (and a self loop's head, once per iteration): one
+  // call per sampled guest-physical line the block's instructions occupy,
+  // decided now (a block stays within one page, whose physical address is
+  // the block's). Where no guest register is cached in a caller-saved host
+  // register (a block's entry; a loop head may hold some), a direct call;
+  // else through the thunk that keeps them.
+  void emit_fetch_samples() {
+    if (!c_.sampler.on) return;
+    std::vector<uint64_t> lines;
+    for (const GuestInsn& g : ir_.insns) {
+      const uint64_t line = ((ir_.paddr & ~kPageMask) | (g.pc & kPageMask)) & ~(kLineBytes - 1);
+      if (c_.sampler.sampled(line) && std::find(lines.begin(), lines.end(), line) == lines.end())
+        lines.push_back(line);
+    }
+    bool live = false;
+    for (unsigned k = 0; k < kCacheRegs; ++k) live |= cached_.reg[k] && !callee_saved(k);
+    for (uint64_t line : lines) {
+      if (live) {
+        a_.mov(x::rcx, line);
+        a_.call(asmjit::Imm(thunks_.sample_fetch));
+      } else {
+        a_.mov(x::rdi, Q(o_.sampler_ctx));
+        a_.mov(x::rsi, line);
+        a_.call(Q(o_.sampler_fetch));
+      }
+    }
   }
 
   // Calls the interpreter's handler for instruction i. `synced` is how
@@ -1259,6 +1367,7 @@ class Emitter {
     a_.cmp(x::rdx, stlb(x::rcx, load, 0));
     a_.jne(miss);
     a_.mov(x::rdx, stlb(x::rcx, load, 8));  // addend: host = vaddr + addend
+    sample_data(x::rdx, x::rax, x::rax, !load);
     if (load) {
       const x::Gp v = direct ? host_reg(k) : x::Gp(x::rax);
       load_body(size, is_signed, v);
@@ -1411,6 +1520,7 @@ class Emitter {
       a_.cmp(x::rsi, stlb(x::rcx, true, 0));
       a_.jne(miss);
       a_.mov(x::rdx, stlb(x::rcx, true, 8));
+      sample_data(x::rdx, x::rax, x::rax, false);
       a_.mov(v, x::ptr(x::rdx, x::rax, 0, 0, size));
       swap_guest(v);
       a_.shr(x::r8, 4);
@@ -1430,6 +1540,7 @@ class Emitter {
       a_.cmp(x::rsi, stlb(x::rcx, false, 0));
       a_.jne(miss);
       a_.add(x::rax, stlb(x::rcx, false, 8));  // host address
+      sample_data(x::rax, x::Gp(), x::rax, true);  // whether or not it swaps, as the handler
       emit2(x::Inst::kIdMov, x::rdi, S(rt));
       swap_guest(v);                           // desired, guest order
       a_.mov(x::rdx, x::rax);
@@ -1478,6 +1589,7 @@ class Emitter {
     a_.mov(x::rdx, stlb(x::rcx, true, 8));
     a_.mov(x::r8, x::rax);
     a_.and_(x::r8, static_cast<int32_t>(~(n - 1)));
+    sample_data(x::rdx, x::r8, x::rax, false);  // the aligned word, as the handler
     a_.mov(v, x::ptr(x::rdx, x::r8, 0, 0, n));
     swap_guest(v);
     // cl = shift: left (N-1-lane)*8, right lane*8; the lane mirrors for big-endian.
@@ -1900,7 +2012,8 @@ class X64Backend : public Backend {
     std::vector<uint64_t> starts;
     for (auto& [slot, label] : at) starts.push_back(*slot);
     starts.push_back(reinterpret_cast<uint64_t>(base) + code.codeSize());
-    shared_.push_back({starts[at.size() - 1], starts[at.size()] - starts[at.size() - 1], "jit_lookup"});
+    static_assert(std::size(kThunkNames) == 4);
+    for (size_t k = 0; k < at.size(); ++k) shared_.push_back({starts[k], starts[k + 1] - starts[k], kThunkNames[k]});
     thunks_ = t;
     reset_to_ = next_;
     return true;

@@ -18,7 +18,9 @@
 // switched off, in big-endian mode, in 32-bit user mode (UX = 0: 64-bit
 // operations raise RI) and in kernel mode (the generator's few privileged
 // instructions execute). A quarter of the records include FPU instructions
-// (has_fpu, CU1, FR=1; they run through handler fallbacks).
+// (has_fpu, CU1, FR=1; they run through handler fallbacks). The "sampled"
+// variant turns the memory model's sampler on (cpu/mem_sampler.h, one line
+// in two) on both CPUs and also compares the data accesses they reported.
 //
 // Output: one line per variant, a report per mismatch (the variant, seed,
 // record index, the disassembled sequence with the block start marked, and
@@ -26,6 +28,8 @@
 // on any failure.
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <utility>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -63,10 +67,53 @@ uint64_t entrylo(uint64_t paddr, bool valid) {
                : EntryLo_G;
 }
 
+// RAM pages laid out as machine memory is for the sampler: page-aligned,
+// at host addresses congruent to their physical addresses modulo 128 KiB,
+// so that the two CPUs' memories have the same sampled lines (the sampler
+// looks at address bits 7..16).
+class CongruentBus : public test::TestBus {
+ public:
+  static constexpr uint64_t kSpan = 128 << 10;
+  uint8_t* ram_page(uint64_t paddr, bool) override {
+    if (paddr >= (64ull << 20)) return nullptr;
+    auto& block = blocks_[paddr & ~kPageMask];
+    if (!block) {
+      block.reset(static_cast<uint8_t*>(std::aligned_alloc(kSpan, kSpan)));
+      std::memset(block.get(), 0, kSpan);
+    }
+    return block.get() + (paddr & (kSpan - 1) & ~kPageMask);
+  }
+  // The physical address of host address `h` (~0: not RAM of this bus).
+  uint64_t paddr_of(uintptr_t h) const {
+    for (const auto& [page, block] : blocks_) {
+      const uintptr_t base = reinterpret_cast<uintptr_t>(block.get()) + (page & (kSpan - 1));
+      if (h - base < kPageSize) return page + (h - base);
+    }
+    return ~0ull;
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::map<uint64_t, std::unique_ptr<uint8_t, Free>> blocks_;
+};
+
 // One CPU with the record's memory.
 struct Side {
-  explicit Side(const CpuConfig& cfg) : cpu(bus, cfg) {
+  Side(const CpuConfig& cfg, bool sampled) : cpu(bus, cfg) {
     interp::attach(cpu);
+    if (sampled) {
+      cpu.sampler.on = true;
+      cpu.sampler.mask = sample_mask_for_rate(2);
+      cpu.sampler.data = [](void* ctx, uintptr_t host, bool write) {
+        Side& side = *static_cast<Side*>(ctx);
+        side.samples.emplace_back(side.bus.paddr_of(host), write);
+        ++side.samples_total;
+      };
+      cpu.sampler.fetch = [](void*, uint64_t) {};  // the engines differ here by design
+      cpu.sampler.ctx = this;
+    }
     code = bus.ram_page(kCodePhys, true);
     data = bus.ram_page(kDataPhys, true);
     cpu.s.cp0.tlb[0] = TlbEntry{DSEQ_CODE_ADDR & EntryHi_VPN2, 0, entrylo(kCodePhys, true), entrylo(0, false), true};
@@ -94,6 +141,7 @@ struct Side {
     }
     std::memset(data, 0, kPageSize);
     std::memcpy(data, rec.data, DSEQ_DATA_SIZE);
+    samples.clear();
 
     // All state back to the initial one (kernel-mode records may rewrite
     // TLB entries and CP0 registers), then the record's.
@@ -124,16 +172,19 @@ struct Side {
     cpu.translation_changed();  // every record starts with an empty soft TLB
   }
 
-  test::TestBus bus;
+  CongruentBus bus;
   Cpu cpu;
   CpuState initial;
   uint8_t* code;
   uint8_t* data;
+  std::vector<std::pair<uint64_t, bool>> samples;  // data samples: physical address, store
+  uint64_t samples_total = 0;
 };
 
 // A reference and a device under test with one configuration.
 struct Pair {
-  Pair(const CpuConfig& cfg, jit::JitClasses cls) : ref(cfg), dut(cfg), jit(dut.cpu, cls) {}
+  Pair(const CpuConfig& cfg, jit::JitClasses cls, bool sampled)
+      : ref(cfg, sampled), dut(cfg, sampled), jit(dut.cpu, cls) {}
   Side ref, dut;
   jit::Jit jit;
 };
@@ -144,6 +195,7 @@ struct Variant {
   bool big_endian;
   bool small;       // runs the smaller count
   uint32_t status;  // the privilege bits the records start with
+  bool sampled = false;  // the memory model's sampler on
 };
 
 constexpr uint32_t kUser64 = (2u << Status_KSU_SHIFT) | Status_UX;
@@ -158,6 +210,7 @@ constexpr Variant kVariants[] = {
     {"big-endian", {true, true, true}, true, true, kUser64},
     {"user32", {true, true, true}, false, true, kUser32},
     {"kernel", {true, true, true}, false, true, kKernel},
+    {"sampled", {true, true, true}, false, true, kUser64, true},
 };
 
 struct Options {
@@ -181,6 +234,12 @@ std::string compare(Side& d, Side& r) {
     std::memcpy(&y, r.data + k, 8);
     char line[96];
     std::snprintf(line, sizeof line, "    data+0x%03x       jit %016" PRIx64 "   interp %016" PRIx64 "\n", k, x, y);
+    out += line;
+  }
+  if (d.samples != r.samples) {
+    char line[128];
+    std::snprintf(line, sizeof line, "    data samples      jit %zu   interp %zu (or differing)\n", d.samples.size(),
+                  r.samples.size());
     out += line;
   }
   return out;
@@ -255,7 +314,7 @@ RecordResult run_record(Pair& p, const Variant& v, uint64_t seed, uint64_t index
 
 struct VariantResult {
   uint64_t passed = 0, failed = 0, blocks = 0;
-  uint64_t jit_blocks = 0, interp_steps = 0, compiled = 0, invalidations = 0;
+  uint64_t jit_blocks = 0, interp_steps = 0, compiled = 0, invalidations = 0, samples = 0;
   double seconds = 0;
   std::string reports;
 };
@@ -266,9 +325,9 @@ VariantResult run_variant(const Variant& v, const Options& opt, uint64_t count) 
   const auto t0 = std::chrono::steady_clock::now();
   CpuConfig cfg;
   cfg.big_endian = v.big_endian;
-  auto plain = std::make_unique<Pair>(cfg, v.classes);
+  auto plain = std::make_unique<Pair>(cfg, v.classes, v.sampled);
   cfg.has_fpu = true;
-  auto fpu = std::make_unique<Pair>(cfg, v.classes);
+  auto fpu = std::make_unique<Pair>(cfg, v.classes, v.sampled);
   unsigned reported = 0;
   dseq_record rec, other;
   for (uint64_t k = 0; k < count; ++k) {
@@ -304,6 +363,12 @@ VariantResult run_variant(const Variant& v, const Options& opt, uint64_t count) 
     out.interp_steps += p->jit.stats().interp_steps;
     out.compiled += p->jit.stats().blocks_compiled;
     out.invalidations += p->jit.stats().invalidations;
+    out.samples += p->ref.samples_total;
+  }
+  if (v.sampled && out.samples == 0) {
+    // Nothing was compared: the check would pass whatever the JIT did.
+    ++out.failed;
+    out.reports += "sampled: no data access was sampled\n";
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
@@ -318,6 +383,7 @@ void usage(FILE* f) {
                "  --first I        index of the first record (default 0)\n"
                "  --variant NAME   run only this variant (with --count records):\n"
                "                   all-classes no-alu no-mem no-branch big-endian user32 kernel\n"
+               "                   sampled\n"
                "  --jobs J         variants run on J threads (default 2)\n"
                "  --max-report K   full reports per variant (default 5)\n"
                "  --verbose        print every block\n");
@@ -388,6 +454,7 @@ int main(int argc, char** argv) {
                 " interpreter steps; %" PRIu64 " compiled, %" PRIu64 " invalidated), %" PRIu64 " failed (%.1f s)\n",
                 todo[k]->name, r.passed + r.failed, r.blocks, r.jit_blocks, r.interp_steps, r.compiled,
                 r.invalidations, r.failed, r.seconds);
+    if (todo[k]->sampled) std::printf("%-12s %" PRIu64 " data samples compared\n", "", r.samples);
     passed += r.passed;
     failed += r.failed;
     blocks += r.blocks;
