@@ -10,6 +10,7 @@ packages=(
   libasmjit-dev liburing-dev libfdt-dev libgtest-dev libxxhash-dev libtomlplusplus-dev
   libcli11-dev nlohmann-json3-dev
   gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross qemu-user python3 gdb-multiarch
+  python3-matplotlib
 )
 
 missing=()

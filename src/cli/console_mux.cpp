@@ -36,6 +36,7 @@ ConsoleMux::ConsoleMux(Console& term, const std::vector<std::string>& names, int
   }
   lines_.resize(names.size());
   matched_ = std::make_unique<std::atomic<bool>[]>(names.size());
+  marked_ = std::make_unique<std::atomic<bool>[]>(names.size());
 }
 
 ConsoleMux::~ConsoleMux() {
@@ -65,6 +66,8 @@ void ConsoleMux::output(size_t vm, uint8_t ch) {
   if (ch == '\r') return;
   if (line.size() < 4096) line += static_cast<char>(ch);
   if (has_until_ && !matched(vm) && std::regex_search(line, until_re_)) matched_[vm].store(true);
+  if (!mark_.empty() && !marked(vm) && line.size() >= mark_.size() && line.find(mark_) != std::string::npos)
+    marked_[vm].store(true);
 }
 
 void ConsoleMux::finish() {

@@ -35,6 +35,10 @@ class ConsoleMux {
   // The VM that receives terminal input (-1: none).
   int input_vm() const { return shown_ == kNone ? -1 : shown_ == kAll ? 0 : shown_; }
   bool matched(size_t vm) const { return matched_[vm].load(std::memory_order_relaxed); }
+  // --stats-mark: the text a VM's output line must contain to set its mark
+  // (empty: none), and whether it did.
+  void set_mark(const std::string& text) { mark_ = text; }
+  bool marked(size_t vm) const { return marked_[vm].load(std::memory_order_relaxed); }
   std::string log_path(size_t vm) const { return dir_ + "/" + names_[vm] + ".log"; }
   // Ends partial lines on the terminal (at exit).
   void finish();
@@ -49,6 +53,8 @@ class ConsoleMux {
   std::vector<FILE*> logs_;
   std::vector<std::string> lines_;
   std::unique_ptr<std::atomic<bool>[]> matched_;
+  std::string mark_;
+  std::unique_ptr<std::atomic<bool>[]> marked_;
   std::mutex term_mu_;  // the terminal and stdout
 };
 

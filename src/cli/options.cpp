@@ -273,6 +273,10 @@ std::vector<CLI::Option*> add_run_options(CLI::App& run, RunOptions& o) {
   machine.push_back(run.add_option("--stats-file", o.stats_file,
                                    "machine statistics as JSON in FILE, at exit and\non SIGUSR1")
                         ->group(kStats)->type_name("FILE")->check(not_empty("a file")));
+  machine.push_back(run.add_option("--stats-mark", o.stats_mark,
+                                   "when a VM's console prints TEXT, keep its NUMA\n"
+                                   "counts: the statistics add numa_since_mark")
+                        ->group(kStats)->type_name("TEXT")->check(not_empty("a text")));
   machine.push_back(run.add_flag("--settle", o.settle, "before the exit statistics, scan until sharing settles")
                         ->group(kStats));
 

@@ -67,6 +67,7 @@ struct RunOptions {
   // Statistics.
   std::string stats;           // "", "text" or "json"
   std::string stats_file;      // JSON written here at exit and on SIGUSR1
+  std::string stats_mark;      // a VM whose console prints this is marked (Machine::mark)
   bool settle = false;         // let sharing settle before exit statistics
 
   // Debugging.

@@ -84,6 +84,7 @@ int run_vm(const RunOptions& opt, const VmSpec& spec) {
   for (;;) {
     VmWiring wiring;
     wiring.console_out = [&](uint8_t ch) { console->output(ch); };
+    wiring.numa = opt.numa;  // one node: the model counts, no policy has anything to move
     std::unique_ptr<Vm> vm;
     try {
       vm = std::make_unique<Vm>(spec, std::move(wiring));

@@ -25,6 +25,60 @@ __attribute__((format(printf, 1, 2))) std::string format(const char* fmt, ...) {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
+// The NUMA model's counts and the modelled time they make (docs/numa.md).
+Json numa_json(const NumaCounts& n, const NumaParams& p) {
+  Json o;
+  o["local_misses"] = n.local_misses;
+  o["remote_misses"] = n.remote_misses;
+  o["local_share"] = n.local_share();
+  o["write_misses"] = n.write_misses;
+  o["fetch_misses"] = n.fetch_misses;
+  o["migrations"] = n.migrations;
+  o["replications"] = n.replications;
+  o["collapses"] = n.collapses;
+  o["user_instructions"] = n.user_insns;
+  o["kernel_instructions"] = n.kernel_insns;
+  const ModelledTime t = n.time(p);
+  o["modelled_seconds"] = t.total();
+  Json b;
+  b["user"] = t.user_s;
+  b["kernel"] = t.kernel_s;
+  b["idle"] = t.idle_s;
+  b["local_stall"] = t.local_stall_s;
+  b["remote_stall"] = t.remote_stall_s;
+  b["policy"] = t.policy_s;
+  o["time"] = std::move(b);
+  Json sm;
+  sm["data"] = n.data_samples;
+  sm["fetch"] = n.fetch_samples;
+  o["samples"] = std::move(sm);
+  return o;
+}
+
+Json numa_params_json(const NumaParams& p) {
+  Json o;
+  o["model"] = p.model;
+  o["policy"] = policy_name(p.policy);
+  o["placement"] = placement_name(p.placement);
+  o["sample_rate"] = p.sample_rate;
+  o["cache_bytes"] = p.cache_bytes;
+  o["cache_ways"] = p.cache_ways;
+  o["insn_ns"] = p.insn_ns;
+  o["local_latency_ns"] = p.local_latency_ns;
+  o["remote_latency_ns"] = p.remote_latency_ns;
+  return o;
+}
+
+std::string numa_text(const char* who, const NumaCounts& n, const NumaParams& p) {
+  const ModelledTime t = n.time(p);
+  return format("disco: %s NUMA: %llu local + %llu remote misses (%.1f%% local), %llu migrations, "
+                "%llu replications, %llu collapses; modelled %.3f s (user %.3f kernel %.3f idle %.3f "
+                "local stall %.3f remote stall %.3f policy %.3f)\n",
+                who, ull(n.local_misses), ull(n.remote_misses), 100.0 * n.local_share(), ull(n.migrations),
+                ull(n.replications), ull(n.collapses), t.total(), t.user_s, t.kernel_s, t.idle_s, t.local_stall_s,
+                t.remote_stall_s, t.policy_s);
+}
+
 double mib_of_pages(uint64_t pages, uint64_t page_bytes) {
   return static_cast<double>(pages * page_bytes) / (1 << 20);
 }
@@ -54,8 +108,12 @@ VmRunStats collect_run_stats(Vm& vm, double seconds) {
   s.exceptions = vm.cpu().stat_exceptions;
   s.tlb_refills = vm.cpu().stat_tlb_refills;
   s.engine = vm.spec().engine;
-  for (unsigned k = 0; k < vm.vcpus(); ++k)
+  for (unsigned k = 0; k < vm.vcpus(); ++k) {
     s.vcpus.push_back(vcpu_stats(vm, k));
+    s.vcpu_numa.push_back(vm.numa_counts(k));
+  }
+  s.numa_params = vm.memory_model().params();
+  s.numa = vm.numa_counts();
   if (const jit::Jit* j = vm.jit()) {
     s.has_jit = true;
     s.jit = j->stats();
@@ -74,6 +132,7 @@ std::string stats_text(const VmRunStats& s) {
     for (const VcpuStats& c : s.vcpus)
       out += format("disco: vCPU %u: %llu instructions, %.3f s in guest, %llu idle cycles, host thread %ld\n",
                     c.index, ull(c.instructions), c.run_seconds, ull(c.idle_cycles), c.host_tid);
+  if (s.numa_params.model) out += numa_text("VM", s.numa, s.numa_params);
   if (!s.has_jit) return out;
   const jit::JitStats& j = s.jit;
   const double total = static_cast<double>(j.guest_insns_in_blocks + j.interp_steps);
@@ -124,8 +183,17 @@ std::string stats_json(const VmRunStats& s) {
     o["jit"] = jo;
   }
   Json vcpus = Json::array();
-  for (const VcpuStats& c : s.vcpus) vcpus.push_back(vcpu_json(c, false));
+  for (size_t k = 0; k < s.vcpus.size(); ++k) {
+    Json c = vcpu_json(s.vcpus[k], false);
+    if (k < s.vcpu_numa.size() && s.numa_params.model) c["numa"] = numa_json(s.vcpu_numa[k], s.numa_params);
+    vcpus.push_back(std::move(c));
+  }
   o["vcpus"] = std::move(vcpus);
+  if (s.numa_params.model) {
+    Json n = numa_json(s.numa, s.numa_params);
+    n["params"] = numa_params_json(s.numa_params);
+    o["numa"] = std::move(n);
+  }
   return o.dump();
 }
 
@@ -153,6 +221,10 @@ std::string stats_json(const MachineStats& s) {
     Json vcpus = Json::array();
     for (const VcpuStats& c : v.vcpus) vcpus.push_back(vcpu_json(c, true));
     o["vcpus"] = std::move(vcpus);
+    if (s.numa_params.model) {
+      o["numa"] = numa_json(v.numa, s.numa_params);
+      if (v.marked) o["numa_since_mark"] = numa_json(v.numa - v.numa_at_mark, s.numa_params);
+    }
     vms.push_back(std::move(o));
   }
   Json m;
@@ -194,6 +266,21 @@ std::string stats_json(const MachineStats& s) {
   m["processors"] = std::move(procs);
   Json out;
   out["machine"] = std::move(m);
+  if (s.numa_params.model) {
+    Json n = numa_json(s.numa, s.numa_params);
+    n["params"] = numa_params_json(s.numa_params);
+    Json pol;
+    pol["hot_pages"] = s.policy.hot_pages;
+    pol["write_shared"] = s.policy.write_shared;
+    pol["skipped_frozen"] = s.policy.skipped_frozen;
+    pol["skipped_budget"] = s.policy.skipped_budget;
+    pol["skipped_node_full"] = s.policy.skipped_node_full;
+    pol["cost_seconds"] = s.policy.cost_us * 1e-6;
+    n["policy"] = std::move(pol);
+    n["replica_pages"] = s.replica_pages;
+    n["node_pages_used"] = s.node_pages_used;
+    out["numa"] = std::move(n);
+  }
   out["vms"] = std::move(vms);
   return out.dump();
 }
@@ -228,6 +315,10 @@ std::string stats_text(const MachineStats& s) {
   for (const ProcessorStats& p : s.processors)
     out += format("disco: processor %u (node %u): host thread %ld, %llu slices, %.2f s busy\n", p.index, p.node,
                   p.host_tid, ull(p.slices), p.busy_seconds);
+  if (s.numa_params.model) {
+    for (const VmStats& v : s.vms) out += numa_text(v.name.c_str(), v.numa, s.numa_params);
+    out += numa_text("machine", s.numa, s.numa_params);
+  }
   return out;
 }
 

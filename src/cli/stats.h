@@ -25,6 +25,9 @@ struct VmRunStats {
   uint64_t jit_fallbacks = 0;  // instructions run through interpreter handlers in blocks
   std::vector<std::pair<std::string, uint64_t>> top_fallbacks;  // by op, most first
   std::vector<VcpuStats> vcpus;  // vCPU k at index k
+  NumaParams numa_params;
+  NumaCounts numa;               // the VM's, all vCPUs
+  std::vector<NumaCounts> vcpu_numa;
 };
 
 VmRunStats collect_run_stats(Vm& vm, double seconds);

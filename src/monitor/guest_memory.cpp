@@ -69,8 +69,8 @@ uint8_t* GuestMemory::out_of_memory_page() {
   oom_ = true;
   // One scratch page for good: soft-TLB entries may point into it until
   // the VM stops.
-  if (scratch_.empty()) scratch_.assign(kPageSize, 0);
-  return scratch_.data();
+  if (!scratch_) scratch_ = std::make_unique<ScratchPage>();  // zeroed
+  return scratch_->bytes;
 }
 
 uint8_t* GuestMemory::page(uint64_t paddr, bool for_write, unsigned node) {

@@ -164,7 +164,12 @@ class GuestMemory {
   // (the VM is about to stop mapping `m`). Call without mu_.
   void drop_entries(MPage m);
   // Where writes go after the machine ran out of pages (the VM is stopping).
-  std::vector<uint8_t> scratch_;
+  // Page-aligned, as every page the engines map (the JIT's sampler takes
+  // a line's page offset from the guest address).
+  struct alignas(4096) ScratchPage {
+    uint8_t bytes[4096];
+  };
+  std::unique_ptr<ScratchPage> scratch_;
 };
 
 }  // namespace disco

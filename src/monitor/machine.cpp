@@ -45,6 +45,11 @@ Machine::Machine(const MachineSpec& spec)
       images_(std::make_unique<BootImageCache>(*mm_)),
       sharing_(*mm_) {
   sharing_.set_patching(spec_.patching);
+  model_ = std::make_unique<MemoryModel>(spec_.numa, *mm_, std::max(1u, spec_.cpus_per_node));
+  if (spec_.numa.model && spec_.numa.policy != NumaPolicyKind::Off && spec_.nodes > 1)
+    policy_ = std::make_unique<NumaPolicy>(spec_.numa, *mm_, [this](uint32_t id) -> GuestMemory* {
+      return id < vms_.size() && vms_[id] ? &vms_[id]->memory() : nullptr;
+    });
 }
 
 Machine::~Machine() {
@@ -67,6 +72,8 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
   // An IPI or a device interrupt for a vCPU the scheduler holds as idle,
   // or its release from reset: run it now (machine_run.cpp).
   where.on_vcpu_ready = [this, i](unsigned k) { vcpu_ready(i, k); };
+  where.model = model_.get();
+  where.numa = spec_.numa;
   try {
     vms_.push_back(std::make_unique<Vm>(vs, std::move(where)));
   } catch (const std::exception& e) {
@@ -80,6 +87,7 @@ bool Machine::add_vm(std::function<void(uint8_t)> console_out, std::string& erro
     exits_.pop_back();
     return false;
   }
+  marks_.emplace_back();
   unit_base_.push_back(units());
   unit_vm_.insert(unit_vm_.end(), vms_.back()->vcpus(), i);
   for (unsigned k = 0; k < vms_.back()->vcpus(); ++k) unit_home_.push_back(vcpu_home_node(i, k));
@@ -139,6 +147,13 @@ MachineStats Machine::stats() {
       }
       v.vcpus.push_back(c);
     }
+    v.numa = vm.numa_counts();
+    if (policy_) v.numa.policy_us = policy_->cost_us(static_cast<uint32_t>(i));
+    if (i < marks_.size() && marks_[i]) {
+      v.marked = true;
+      v.numa_at_mark = *marks_[i];
+    }
+    m.numa += v.numa;
     m.guest_pages_touched += v.memory.touched;
     m.cow_breaks += v.memory.cow_breaks;
     m.patched_pages += v.memory.patched;
@@ -168,8 +183,52 @@ MachineStats Machine::stats() {
   m.host_rss_bytes = host_rss_bytes();
   m.host_threads = last_host_threads_;
   m.processors = processors_;
+  m.numa_params = spec_.numa;
+  if (policy_) m.policy = policy_->stats();
+  m.replica_pages = mm_->replica_pages();
   if (paused) resume_world();
   return m;
+}
+
+void Machine::mark(size_t i) {
+  if (i >= marks_.size() || marks_[i]) return;
+  const bool paused = sched_.load() != nullptr;
+  if (paused) pause_world();
+  NumaCounts n = vms_[i]->numa_counts();
+  if (policy_) n.policy_us = policy_->cost_us(static_cast<uint32_t>(i));
+  marks_[i] = n;
+  if (paused) resume_world();
+}
+
+uint64_t Machine::machine_instructions() const {
+  uint64_t n = 0;
+  for (const auto& v : vms_) n += v->instructions_published();
+  return n;
+}
+
+bool Machine::numa_due() const {
+  if (!policy_) return false;
+  return model_->counters().has_hot() || mm_->has_collapses() || machine_instructions() >= next_reset_insns_;
+}
+
+// Disco's policy at a safe point: the hot pages the counters queued, and at
+// the end of each interval (reset_interval_ms of instructions at insn_ns
+// on each running processor) the counters start again.
+void Machine::numa_step() {
+  if (!policy_) return;
+  MissCounters& mc = model_->counters();
+  policy_->run_batch(mc.take_hot(), counts_of(mc));
+  const uint64_t now = machine_instructions();
+  if (now >= next_reset_insns_) {
+    if (next_reset_insns_ != 0) {
+      mc.reset();
+      policy_->end_interval();
+    }
+    const uint64_t procs = std::max<uint64_t>(
+        1, std::min<uint64_t>(units(), static_cast<uint64_t>(spec_.nodes) * spec_.cpus_per_node));
+    const double per_proc = spec_.numa.reset_interval_ms * 1e6 / spec_.numa.insn_ns;
+    next_reset_insns_ = now + std::max<uint64_t>(1, static_cast<uint64_t>(per_proc * static_cast<double>(procs)));
+  }
 }
 
 }  // namespace disco

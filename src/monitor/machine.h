@@ -9,13 +9,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "monitor/boot_images.h"
 #include "monitor/machine_config.h"
 #include "numa-model/machine_memory.h"
+#include "monitor/numa_counts.h"
+#include "monitor/numa_policy.h"
 #include "monitor/page_sharing.h"
+#include "numa-model/memory_model.h"
 #include "monitor/vm.h"
 
 namespace disco {
@@ -50,6 +54,9 @@ struct VmStats {
   GuestMemory::Stats memory;
   uint64_t pages_scanned = 0;   // by the sharing scan, in this VM
   std::vector<VcpuStats> vcpus;
+  NumaCounts numa;              // the NUMA model's counts (docs/numa.md)
+  bool marked = false;          // Machine::mark() was called for it ...
+  NumaCounts numa_at_mark;      // ... and these were the counts then
 };
 
 // One modelled processor of the last or current run(): the host thread it
@@ -79,6 +86,10 @@ struct MachineStats {
   unsigned host_threads = 0;          // of the last run(): 1 = all VMs on the calling thread
   std::vector<ProcessorStats> processors;
   std::vector<VmStats> vms;
+  NumaParams numa_params;
+  NumaCounts numa;                    // the VMs' counts summed
+  NumaPolicy::Stats policy;           // zeros without a policy
+  uint64_t replica_pages = 0;
 };
 
 class Machine {
@@ -133,6 +144,11 @@ class Machine {
 
   // Memory statistics of the machine and every VM (see docs/memory.md).
   MachineStats stats();
+  // Keeps VM i's NUMA counts now (once: later calls do nothing), so that
+  // the statistics can report a phase of its run (the counts since).
+  // Coordinator's thread, like stats().
+  void mark(size_t i);
+  MemoryModel& memory_model() { return *model_; }
 
  private:
   MachineSpec spec_;
@@ -141,6 +157,19 @@ class Machine {
   PageSharing sharing_;
   std::vector<std::unique_ptr<Vm>> vms_;
   std::vector<VmExit> exits_;
+  // The NUMA model and Disco's policy (null without one: model off, policy
+  // off, or one node). The policy runs with the world paused (numa_step).
+  std::unique_ptr<MemoryModel> model_;
+  std::unique_ptr<NumaPolicy> policy_;
+  uint64_t next_reset_insns_ = 0;  // machine instructions at the next interval's end
+  std::vector<std::optional<NumaCounts>> marks_;
+  // Whether the policy has work: hot pages or an interval ended (any thread).
+  bool numa_due() const;
+  // Handles the hot pages and ends the interval when due; world paused.
+  void numa_step();
+  uint64_t machine_instructions() const;
+  // The modelled processor of unit u when everything runs on one thread.
+  unsigned one_thread_processor(size_t u) const;
 
   // machine_run.cpp
   struct Sched;

@@ -42,6 +42,16 @@ constexpr uint64_t kSmpSliceShared = 200'000;
 constexpr auto kMaxSleep = std::chrono::milliseconds(50);
 }  // namespace
 
+// Everything on one thread: a unit runs on a processor of its vCPU's home
+// node (its index on that node among the VM's vCPUs there, modulo the
+// node's processors), so the model counts its misses from its home node.
+unsigned Machine::one_thread_processor(size_t u) const {
+  const unsigned per = std::max(1u, spec_.cpus_per_node);
+  const size_t i = unit_vm(u);
+  const unsigned k = static_cast<unsigned>(u - unit_base_[i]);
+  return unit_home_[u] * per + k % per;
+}
+
 unsigned Machine::host_threads_for(const RunLimits& lim) const {
   // One host thread per modelled processor, up to the number of vCPUs to
   // run. The debugger drives its VM slice by slice, and deterministic time
@@ -139,9 +149,11 @@ Machine::End Machine::run_one_thread(const RunLimits& lim) {
         l.yield_when_idle = true;
         l.should_stop = lim.should_stop;
         if (k == 0 && lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+        v.place_vcpu(k, one_thread_processor(u));
         const auto t0 = clock::now();
         const VmExit r = lim.run_vm && !smp ? lim.run_vm(i, v, l) : v.run_vcpu(k, l);
         account_slice(0, i, u, std::chrono::duration<double>(clock::now() - t0).count());
+        if (numa_due()) numa_step();
         ran = true;
         if (r == VmExit::Stopped) return End::Stopped;
         if (r == VmExit::Running) continue;
@@ -333,6 +345,7 @@ void Machine::processor_loop(unsigned t, const RunLimits& lim, unsigned nthreads
     // Console input goes in through vCPU 0's slices (the UART's interrupt
     // then reaches whichever vCPU the guest routed it to).
     if (k == 0 && lim.poll_input) l.poll_input = [&lim, i](Vm& m) { lim.poll_input(i, m); };
+    v.place_vcpu(k, processors_[t].index);
     const auto t0 = clock::now();
     const VmExit r = v.run_vcpu(k, l);
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
@@ -436,8 +449,13 @@ Machine::End Machine::run_threads(const RunLimits& lim, unsigned nthreads) {
       pause_world();
       sharing_.scan(budget);
       images_->trim();
+      if (numa_due()) numa_step();
       resume_world();
       last_scan = clock::now();
+    } else if (numa_due()) {
+      pause_world();
+      numa_step();
+      resume_world();
     }
     // Console input wakes idle vCPUs (vCPU 0 takes it in its next slice).
     if (lim.wait_input && lim.wait_input(10'000'000)) {

@@ -23,7 +23,10 @@ thread_local Cpu* Vm::current_vcpu = nullptr;
 class Vm::VcpuBus final : public PhysBus {
  public:
   VcpuBus(Vm& vm, unsigned k) : vm_(vm), k_(k) {}
-  uint8_t* ram_page(uint64_t paddr, bool for_write) override { return vm_.ram_page(paddr, for_write); }
+  // A read finds the replica on the node of the processor running vCPU k.
+  uint8_t* ram_page(uint64_t paddr, bool for_write) override {
+    return vm_.mem_->page(paddr, for_write, vm_.vcpus_[k_]->numa.node);
+  }
   bool mmio_read(uint64_t paddr, unsigned size, uint64_t& value) override {
     return vm_.mmio_read_by(k_, paddr, size, value);
   }
@@ -64,7 +67,13 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
     where_.home_node = 0;
   }
   mem_ = std::make_unique<GuestMemory>(*where_.memory, where_.id, where_.home_node, low_bytes_, high_bytes_,
-                                       board::kHighRamBase);
+                                       board::kHighRamBase, where_.numa.placement);
+  model_ = where_.model;
+  if (!model_) {
+    // A VM on its own: a processor per vCPU, all on its home node.
+    own_model_ = std::make_unique<MemoryModel>(where_.numa, *where_.memory, spec_.vcpus);
+    model_ = own_model_.get();
+  }
   mem_->invalidate = [this](const uint8_t* host_page) { invalidate_host_page(host_page); };
   mem_->flush_tlb = [this] {
     // Only while no vCPU runs (the sharing scan pauses the world).
@@ -110,6 +119,18 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
     mmio_.add(board::kGicBase, MipsGic::kWindowSize, gic_.get());
     mmio_.add(board::kCmGcrBase, MipsCm::kWindowSize, cm_.get());
   }
+  for (unsigned k = 0; k < n; ++k) {
+    VcpuModel& m = vcpus_[k]->numa;
+    m.model = model_;
+    m.vm = where_.id;
+    m.resolve = [](void* gm, uint64_t paddr, unsigned node) {
+      return static_cast<GuestMemory*>(gm)->backing(paddr, node);
+    };
+    m.resolve_ctx = mem_.get();
+    const unsigned first = where_.model ? 0 : where_.home_node * spec_.vcpus;
+    place_vcpu(k, std::min(first + k, model_->processors() - 1));
+    attach(*vcpus_[k]->cpu, m);
+  }
   // The boot vCPU runs from power-on (at the reset vector until boot()).
   vcpus_[0]->released = true;
   vcpus_[0]->started = true;
@@ -117,6 +138,44 @@ Vm::Vm(const VmSpec& spec, VmWiring wiring)
     attach_engine(*v);
     if (!spec_.deterministic) v->cpu->use_host_time(board::kCpuClockHz / 2);
   }
+}
+
+void Vm::place_vcpu(unsigned k, unsigned processor) {
+  VcpuModel& m = vcpus_[k]->numa;
+  const unsigned node = model_->node_of_processor(processor);
+  // Moving to another node: drop the soft TLB, so that reads refill to
+  // that node's replicas (the old entries would still be right, only
+  // remote).
+  if (node != m.node && vcpus_[k]->started) mem::flush_soft_tlb(*vcpus_[k]->cpu);
+  m.processor = processor;
+  m.node = node;
+}
+
+NumaCounts Vm::numa_counts(unsigned k) const {
+  const Vcpu& v = *vcpus_[k];
+  const Cpu& c = *v.cpu;
+  NumaCounts n;
+  n.user_insns = c.user_insns();
+  const uint64_t all = c.s.cycles - v.idle_cycles;
+  n.kernel_insns = all > n.user_insns ? all - n.user_insns : 0;
+  n.idle_cycles = v.idle_cycles;
+  n.local_misses = v.numa.local_misses;
+  n.remote_misses = v.numa.remote_misses;
+  n.write_misses = v.numa.write_misses;
+  n.fetch_misses = v.numa.fetch_misses;
+  n.data_samples = v.numa.data_samples;
+  n.fetch_samples = v.numa.fetch_samples;
+  return n;
+}
+
+NumaCounts Vm::numa_counts() const {
+  NumaCounts n;
+  for (unsigned k = 0; k < vcpus_.size(); ++k) n += numa_counts(k);
+  const GuestMemory::Stats s = mem_->stats();
+  n.migrations = s.migrations;
+  n.replications = s.replications;
+  n.collapses = s.collapses;
+  return n;
 }
 
 void Vm::attach_engine(Vcpu& v) {

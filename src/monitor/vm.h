@@ -23,6 +23,9 @@
 #include "cpu/code_registry.h"
 #include "cpu/cpu.h"
 #include "monitor/guest_memory.h"
+#include "monitor/numa_counts.h"
+#include "numa-model/memory_model.h"
+#include "numa-model/vcpu_model.h"
 #include "monitor/vm_spec.h"
 #include "cpu/phys_bus.h"
 
@@ -63,6 +66,10 @@ struct VmWiring {
   // it. A scheduler that runs vCPUs itself (Machine) and holds k as idle
   // makes it ready. Called with the GIC's lock held: it must not touch the VM.
   std::function<void(unsigned k)> on_vcpu_ready;
+  // The machine's memory-system model (docs/numa.md), or null: the VM
+  // makes its own from `numa`, with a processor per vCPU on its home node.
+  MemoryModel* model = nullptr;
+  NumaParams numa;  // for a model of its own, and the pages' placement
 };
 
 // Running: a time slice ended (Limits::slice_cycles) or the VM is idle
@@ -156,6 +163,17 @@ class Vm : public PhysBus {
   uint8_t* ram_page(uint64_t paddr, bool for_write) override;
   bool mmio_read(uint64_t paddr, unsigned size, uint64_t& value) override;
   bool mmio_write(uint64_t paddr, unsigned size, uint64_t value) override;
+  // The NUMA model. Before each slice of vCPU k, the scheduler says which
+  // modelled processor runs it (its misses count from that processor's
+  // node, its reads find that node's replicas). Owner thread, or the
+  // thread about to run the vCPU.
+  void place_vcpu(unsigned k, unsigned processor);
+  MemoryModel& memory_model() { return *model_; }
+  // What the model counted for vCPU k (instructions by privilege, misses),
+  // or for the whole VM with its pages' migrations, replications and
+  // collapses. Read with the vCPUs parked (or by the owner).
+  NumaCounts numa_counts(unsigned k) const;
+  NumaCounts numa_counts() const;
   // MMIO by vCPU `k` (the CM and the GIC have per-vCPU registers).
   bool mmio_read_by(unsigned k, uint64_t paddr, unsigned size, uint64_t& value);
   bool mmio_write_by(unsigned k, uint64_t paddr, unsigned size, uint64_t value);
@@ -177,6 +195,7 @@ class Vm : public PhysBus {
     double run_seconds = 0;
     long host_tid = 0;
     std::atomic<uint64_t> published{0};  // instructions at the last chunk end
+    VcpuModel numa;  // the sampler's context (owner thread)
   };
   class VcpuBus;
 
@@ -184,6 +203,8 @@ class Vm : public PhysBus {
   VmWiring where_;
   std::unique_ptr<MachineMemory> own_memory_;  // when not on a shared machine
   std::unique_ptr<GuestMemory> mem_;
+  std::unique_ptr<MemoryModel> own_model_;  // when the wiring gives none
+  MemoryModel* model_ = nullptr;
   bool load_kernel(ElfImage& img, std::string& error);
   bool load_initrd(size_t& size, std::string& error);
   uint64_t low_bytes_ = 0, high_bytes_ = 0;

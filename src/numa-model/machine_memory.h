@@ -154,6 +154,7 @@ class MachineMemory {
   };
   static constexpr size_t kCollapseLog = 1 << 16;
   std::vector<Collapse> take_collapses();
+  bool has_collapses() const { std::lock_guard<std::mutex> lk(mu_); return !collapses_.empty(); }
 
   // ---- Migration ------------------------------------------------------------
   // `m` may move: not the zero page, mapped, every mapper a VM, no replicas.

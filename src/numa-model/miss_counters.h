@@ -49,6 +49,11 @@ class MissCounters {
   bool written(MPage p) const;
   // The pages that became hot since the last call, each once.
   std::vector<HotPage> take_hot();
+  // Whether take_hot() would return something (any thread).
+  bool has_hot() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return !hot_.empty();
+  }
   // A new interval: every count and write mark back to zero; pages queued
   // but not taken are dropped (their hotness belonged to the old interval).
   void reset();

@@ -13,9 +13,21 @@ row and, in each boot, run two parallel workloads and check their results.
             in the background at once, a few rounds, each compared with a
             sequential reference (JOBS-OK) and with the sum computed here.
 
+  replica   (with --numa) tests/linux/smp_stress/replica.c: one writer
+            and N-1 reader threads share a buffer larger than the modelled
+            cache; each generation they all read it (Disco replicates the
+            pages), the writer rewrites every word (collapsing the
+            replicas) and the readers check they see the new generation
+            (REPLICA-OK; a stale replica shows REPLICA-STALE).
+
+With --numa the guest runs on a 2-node machine (--nodes 2 --cpus-per-node
+N/2: its vCPUs span both nodes) with --numa-policy both, and the run must also show
+replications and collapses in the statistics (the policy really moved
+pages under the workloads).
+
 usage: smp_stress.py DISCO_EXE SOURCE_DIR [--smp N] [--runs R]
                      [--engine jit|interp] [--threads T] [--iters I]
-                     [--rounds K] [--timeout S]
+                     [--rounds K] [--timeout S] [--numa]
 
 The counter is cross-compiled (mips64el-linux-gnuabi64-gcc -O2 -static
 -pthread) into cache/smp-stress/, and the initramfs there is the default
@@ -40,6 +52,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -90,10 +103,10 @@ def build_image(src):
     return img
 
 
-def build_counter(src, cache):
-    """cache/counter, rebuilt when counter.c or the flags change."""
-    source = os.path.join(src, "tests", "linux", "smp_stress", "counter.c")
-    out = os.path.join(cache, "counter")
+def build_counter(src, cache, name="counter"):
+    """cache/NAME, rebuilt when NAME.c or the flags change."""
+    source = os.path.join(src, "tests", "linux", "smp_stress", name + ".c")
+    out = os.path.join(cache, name)
     cc = shutil.which(CROSS_CC)
     if not cc:
         fail(f"{CROSS_CC} not found (apt-get install gcc-mips64el-linux-gnuabi64)")
@@ -108,7 +121,7 @@ def build_counter(src, cache):
     say("$ " + " ".join(cmd))
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
-        fail("compiling counter.c failed:\n" + r.stdout)
+        fail(f"compiling {name}.c failed:\n" + r.stdout)
     if r.stdout.strip():
         say(r.stdout.rstrip())
     os.replace(out + ".tmp", out)
@@ -132,6 +145,11 @@ case " $(cat /proc/cmdline) " in
 		echo "STRESS-START jobs"
 		sh /stress/jobs.sh {rounds} {jobs} {lines}
 		echo "STRESS-END jobs rc=$?"
+		if [ -x /stress/replica ]; then
+			echo "STRESS-START replica"
+			/stress/replica {readers} {generations}
+			echo "STRESS-END replica rc=$?"
+		fi
 		echo "STRESS-DONE"
 		sleep 1  # let the console drain (a polled UART is slow)
 		poweroff -f
@@ -141,7 +159,7 @@ esac
 """
 
 
-def make_initrd(src, img, cache, counter, args):
+def make_initrd(src, img, cache, counter, args, replica=None):
     """cache/initrd-stress.gz: the default initrd.gz followed by a second
     gzip'd newc cpio (Linux unpacks concatenated archives in order)."""
     sys.path.insert(0, os.path.join(src, "images"))
@@ -151,19 +169,23 @@ def make_initrd(src, img, cache, counter, args):
     with open(os.path.join(src, "tests", "linux", "smp_stress", "jobs.sh"), "rb") as f:
         jobs_sh = f.read()
     profile = PROFILE.format(threads=args.threads, iters=args.iters, rounds=args.rounds,
-                             jobs=JOBS, lines=LINES)
+                             jobs=JOBS, lines=LINES, readers=max(1, args.smp - 1),
+                             generations=args.generations)
     buf = io.BytesIO()
     w = mkcpio.NewcWriter(buf, 0)
     w.entry("stress", 0o040755, nlink=2)
     w.entry("stress/counter", 0o100755, counter_bin)
     w.entry("stress/jobs.sh", 0o100755, jobs_sh)
+    if replica:
+        with open(replica, "rb") as f:
+            w.entry("stress/replica", 0o100755, f.read())
     w.entry("root", 0o040700, nlink=2)
     w.entry("root/.profile", 0o100644, profile.encode())
     w.finish()
     with open(os.path.join(img, "initrd.gz"), "rb") as f:
         data = f.read()
     data += gzip.compress(buf.getvalue(), 9, mtime=0)
-    out = os.path.join(cache, "initrd-stress.gz")
+    out = os.path.join(cache, "initrd-stress-numa.gz" if replica else "initrd-stress.gz")
     with open(out + ".tmp", "wb") as f:
         f.write(data)
     os.replace(out + ".tmp", out)
@@ -277,10 +299,40 @@ def check_run(rc, out, args, expect_sum, log):
         fail("jobs.sh exited non-zero", out, log)
     if "STRESS-DONE" not in out:
         fail("no STRESS-DONE", out, log)
+    if args.numa:
+        return check_numa(out, cpus_seen, log)
     if "disco: guest halted" not in out:
         fail("the guest did not halt cleanly (no 'disco: guest halted')", out, log)
     m = re.search(r"disco: (\d+) instructions in", out)
     return {"cpus_seen": cpus_seen, "insns": int(m.group(1)) if m else None}
+
+
+def check_numa(out, cpus_seen, log):
+    """--numa: the replica check passed, the machine powered off, and the
+    policy replicated and collapsed pages (the statistics' JSON line)."""
+    m = re.search(r"REPLICA-RESULT (.*)", out)
+    if not m:
+        fail("no REPLICA-RESULT line", out, log)
+    if "REPLICA-OK" not in m.group(1):
+        fail(f"replica: {m.group(1)}", out, log)
+    if not re.search(r"STRESS-END replica rc=0\b", out):
+        fail("replica exited non-zero", out, log)
+    if not re.search(r"disco: \S+: (powered off \(status 0\)|halted)", out):
+        fail("the guest did not power off cleanly", out, log)
+    stats = None
+    for line in out.splitlines():
+        if line.startswith('{"machine"'):
+            stats = json.loads(line)
+    if not stats or "numa" not in stats:
+        fail("no NUMA statistics in the --stats=json line", out, log)
+    vm = stats["vms"][0]["numa"]
+    if vm["replications"] < 1 or vm["collapses"] < 1:
+        fail(f"the policy did not replicate and collapse pages: {vm['replications']} replications, "
+             f"{vm['collapses']} collapses", out, log)
+    insns = stats["vms"][0]["instructions"]
+    return {"cpus_seen": cpus_seen, "insns": insns, "replications": vm["replications"],
+            "collapses": vm["collapses"], "migrations": vm["migrations"],
+            "local": vm["local_share"]}
 
 
 def main():
@@ -294,6 +346,9 @@ def main():
     ap.add_argument("--iters", type=int, default=1000000, help="counter iterations per thread (default 1000000)")
     ap.add_argument("--rounds", type=int, default=3, help="parallel rounds of jobs.sh (default 3)")
     ap.add_argument("--timeout", type=int, default=300, help="disco --timeout per boot (default 300)")
+    ap.add_argument("--numa", action="store_true",
+                    help="a 2-node machine with --numa-policy both, and the replica check")
+    ap.add_argument("--generations", type=int, default=30, help="replica generations (default 30)")
     args = ap.parse_args()
     if args.smp < 1 or args.runs < 1:
         ap.error("--smp and --runs must be at least 1")
@@ -320,12 +375,16 @@ def main():
     logdir = os.path.join(cache, "logs")
     os.makedirs(logdir, exist_ok=True)
     counter = build_counter(src, cache)
-    initrd = make_initrd(src, img, cache, counter, args)
+    replica = build_counter(src, cache, "replica") if args.numa else None
+    initrd = make_initrd(src, img, cache, counter, args, replica)
     expect_sum = jobs_expected()
 
+    # Half the vCPUs on each node (the VM spans both; its memory is on node 0).
+    numa_flags = ["--nodes", "2", "--cpus-per-node", str(max(1, args.smp // 2)), "--numa-policy", "both",
+                  "--stats=json"] if args.numa else ["--stats"]
     cmd = [disco, "run", "--kernel", os.path.join(img, "vmlinuz"), "--initrd", initrd,
            "--append", "disco.stress", "--timeout", str(args.timeout)] + smp_flag + \
-          ["--engine", args.engine, "--stats"]
+          ["--engine", args.engine] + numa_flags
     say("$ " + " ".join(cmd))
     say(f"smp_stress: {args.runs} run(s), {args.smp} CPU(s), engine {args.engine}; "
         f"counter {args.threads} threads x {args.iters}, jobs {args.rounds} rounds x {JOBS}")
@@ -346,8 +405,12 @@ def main():
         mips = ""
         if info["insns"]:
             mips = f", {info['insns'] / 1e6 / secs:.0f} MIPS avg"
+        numa = ""
+        if args.numa:
+            numa = (f"  replications={info['replications']} collapses={info['collapses']} "
+                    f"migrations={info['migrations']} local={100 * info['local']:.0f}%")
         say(f"run {k}: ok  {secs:.1f} s  (boot {row['boot']:.1f} s, counter {row['counter']:.1f} s, "
-            f"jobs {row['jobs']:.1f} s{mips})  cpus_seen={info['cpus_seen']}")
+            f"jobs {row['jobs']:.1f} s{mips})  cpus_seen={info['cpus_seen']}{numa}")
 
     def stat(key):
         v = [r[key] for r in rows]
