@@ -17,6 +17,7 @@ disco/QEMU time ratios and their geometric mean.
 
 Usage: bench/linux/run.py [--runs N] [--engines interp,jit] [--only NAME]
                           [--no-qemu] [--json FILE] [--baseline OLD_DISCO]
+                          [--disco-args ARGS] [--baseline-args ARGS]
 Standard library only.  See bench/linux/README.md.
 """
 
@@ -31,6 +32,7 @@ import platform
 import re
 import select
 import struct
+import shlex
 import shutil
 import signal
 import statistics
@@ -313,13 +315,14 @@ def engine_command(engine, args, initrd, only_word, qemu_kernel):
                 "-append", "console=ttyS0 " + append,
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 "-nic", "none", "-vga", "none", "-no-reboot"]
-    binary = args.disco
+    binary, extra = args.disco, shlex.split(args.disco_args)
     if engine.endswith("@base"):
         binary, engine = args.baseline, engine[:-len("@base")]
+        extra = shlex.split(args.baseline_args)
     return [binary, "run", "--engine", engine, "--stats",
             "--kernel", os.path.join(IMAGE, "vmlinuz"), "--initrd", initrd,
             "--mem", "%dM" % MEM_MB, "--append", append,
-            "--timeout", str(int(args.timeout))]
+            "--timeout", str(int(args.timeout))] + extra
 
 
 # --- one run --------------------------------------------------------------
@@ -426,6 +429,11 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="write all runs and medians as JSON")
     ap.add_argument("--disco", default=os.path.join(REPO, "build", "src", "disco"),
                     help="the disco binary (default build/src/disco)")
+    ap.add_argument("--disco-args", default="", metavar="ARGS",
+                    help="more disco run options for the disco columns, e.g. '--numa-model off'")
+    ap.add_argument("--baseline-args", default="", metavar="ARGS",
+                    help="more disco run options for the @base columns (--baseline may then be the same\n"
+                         "binary: e.g. --baseline build/src/disco --baseline-args '--numa-model off')")
     ap.add_argument("--baseline", metavar="DISCO",
                     help="an older disco binary: each engine also runs on it (column ENGINE@base), "
                          "interleaved run by run, with the ratio ENGINE/ENGINE@base")

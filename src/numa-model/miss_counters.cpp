@@ -19,7 +19,7 @@ MissCounters::MissCounters(uint64_t pages, unsigned nodes, uint32_t trigger)
   for (uint64_t p = 0; p < pages_; ++p) flags_[p].store(0, kRelaxed);
 }
 
-void MissCounters::add(MPage p, unsigned node, uint32_t n, bool write) {
+void MissCounters::add(MPage p, unsigned node, uint32_t n, bool write, bool remote) {
   if (p >= pages_ || node >= nodes_ || n == 0) return;  // the zero page, kNoPage
   std::atomic<uint8_t>& f = flags_[p];
   const uint8_t want = write ? (kTouched | kWritten) : kTouched;
@@ -31,7 +31,7 @@ void MissCounters::add(MPage p, unsigned node, uint32_t n, bool write) {
     }
   }
   const uint64_t before = counts_[uint64_t{p} * nodes_ + node].fetch_add(n, kRelaxed);
-  if (before < trigger_ && before + n >= trigger_) {
+  if (remote && before < trigger_ && before + n >= trigger_) {
     if (!(f.fetch_or(kQueued, kRelaxed) & kQueued)) {
       std::lock_guard<std::mutex> lk(mu_);
       hot_.push_back({p, node});

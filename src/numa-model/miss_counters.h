@@ -1,8 +1,9 @@
 // Per-page, per-node cache-miss counters: the analogue of FLASH's hardware
 // counters that Disco's policy reads (docs/numa.md). The memory model adds
 // the (scaled) misses of sampled accesses; a page whose count from one node
-// reaches the trigger within the current interval becomes hot and is queued
-// once for the policy, which runs with the world paused.
+// it does not live on reaches the trigger within the current interval
+// becomes hot and is queued once for the policy, which runs with the world
+// paused.
 //
 // Thread-safe: add() from any processor's thread (relaxed atomics and a
 // short lock for the hot queue); reset(), clear_page() and take_hot() by
@@ -13,8 +14,9 @@
 //    carried a node's count from below the trigger to at least it sets the
 //    page's queued mark, and only the one that set it pushes the page.
 //  - Within an interval a node's count crosses the trigger at most once, so
-//    a page taken by take_hot() comes back only after reset() or
-//    clear_page() (or a count wrapping past 2^32 misses, which a 10 ms
+//    a page taken by take_hot() comes back in that interval only when
+//    another node's count crosses (news for the policy), or after reset()
+//    or clear_page() (or a count wrapping past 2^32 misses, which an
 //    interval never sees).
 //  - Every page with a nonzero count or mark since the last reset() is in
 //    the touched list, once, so reset() costs the pages missed on
@@ -42,8 +44,11 @@ class MissCounters {
   MissCounters(uint64_t pages, unsigned nodes, uint32_t trigger);
   unsigned nodes() const { return nodes_; }
   uint32_t trigger() const { return trigger_; }
-  // `n` misses from `node` to page p (a write miss when `write`).
-  void add(MPage p, unsigned node, uint32_t n, bool write);
+  // `n` misses from `node` to page p (a write miss when `write`). Only
+  // `remote` misses (the page lives on another node) make a page hot: a
+  // page missed on by its own node needs nothing, and its counter
+  // interrupts would only cost the policy's time (hot_page_us).
+  void add(MPage p, unsigned node, uint32_t n, bool write, bool remote = true);
   uint32_t count(MPage p, unsigned node) const;
   uint32_t total(MPage p) const;
   bool written(MPage p) const;

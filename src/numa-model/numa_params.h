@@ -25,7 +25,7 @@ struct NumaParams {
   double insn_ns = 5.0;                  // base cost of an instruction (200 MHz, CPI 1)
   // Policy (Disco, section 4.4 of the paper).
   uint32_t trigger = 64;                 // misses from one node in an interval make a page hot
-  double reset_interval_ms = 10;         // counters are cleared this often (modelled time)
+  double reset_interval_ms = 100;        // counters are cleared this often (modelled time)
   double sharing_ratio = 0.25;           // another node with this share of the misses: shared
   unsigned max_moves = 4;                // per page, then it backs off (doubling)
   uint64_t replication_budget = 0;       // bytes of replicas; 0: 1/8 of machine memory

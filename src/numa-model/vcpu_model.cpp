@@ -15,11 +15,10 @@ bool count_miss(VcpuModel& v, MemoryModel& m, MPage page, bool write) {
     v.local_misses += rate;
     return true;
   }
-  if (mem.node_of(page) == v.node)
-    v.local_misses += rate;
-  else
-    v.remote_misses += rate;
-  m.counters().add(page, v.node, rate, write);
+  const bool remote = mem.node_of(page) != v.node;
+  if (remote) v.remote_misses += rate;
+  else v.local_misses += rate;
+  m.counters().add(page, v.node, rate, write, remote);
   return true;
 }
 

@@ -110,8 +110,10 @@ TEST(MissCounters, ClearPageForgetsOnlyThatPage) {
 }
 
 // Several threads add to the same pages (run under ThreadSanitizer too:
-// meson setup build-tsan -Db_sanitize=thread). Every page crosses the
-// trigger once, from whichever thread; totals are exact.
+// meson setup build-tsan -Db_sanitize=thread). Each node's count of a page
+// crosses the trigger once: the page is queued once, or twice when the
+// policy took it between the two nodes' crossings (a second node's
+// crossing is news for the policy), never more; totals are exact.
 TEST(MissCounters, ConcurrentAddersQueueEachPageOnce) {
   constexpr unsigned kThreads = 4, kPages = 512, kRounds = 40;
   MissCounters c(kPages, 2, 64);
@@ -132,10 +134,11 @@ TEST(MissCounters, ConcurrentAddersQueueEachPageOnce) {
   for (auto& th : threads) th.join();
   auto h = c.take_hot();
   taken.insert(taken.end(), h.begin(), h.end());
-  ASSERT_EQ(taken.size(), kPages);
-  std::sort(taken.begin(), taken.end(), [](const HotPage& a, const HotPage& b) { return a.page < b.page; });
+  std::vector<unsigned> times(kPages, 0);
+  for (const HotPage& h : taken) ++times[h.page];
   for (MPage p = 0; p < kPages; ++p) {
-    EXPECT_EQ(taken[p].page, p);
+    EXPECT_GE(times[p], 1u) << "page " << p;
+    EXPECT_LE(times[p], 2u) << "page " << p;
     EXPECT_EQ(c.count(p, 0), 8u * kRounds * kThreads / 2);
     EXPECT_EQ(c.count(p, 1), 8u * kRounds * kThreads / 2);
     EXPECT_TRUE(c.written(p));
