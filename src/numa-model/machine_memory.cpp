@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "numa-model/host_numa.h"
+
 namespace disco {
 
 MachineMemory::MachineMemory(const std::vector<uint64_t>& node_bytes) {
@@ -36,6 +38,12 @@ MachineMemory::MachineMemory(const std::vector<uint64_t>& node_bytes) {
   zero_host_ = base_ + bytes_;
   mprotect(zero_host_, kPageSize, PROT_READ);
   zero_page_ = static_cast<MPage>(total_pages_);
+  // On a NUMA host, modelled node i's pool prefers host node i % host
+  // nodes (nothing on a one-node host).
+  if (const unsigned host_nodes = host_memory_nodes(); host_nodes > 1)
+    for (size_t i = 0; i < node_first_.size(); ++i)
+      prefer_host_node(base_ + (static_cast<uint64_t>(node_first_[i]) << 12),
+                       static_cast<uint64_t>(node_end_[i] - node_first_[i]) << 12, static_cast<unsigned>(i % host_nodes));
 }
 
 MachineMemory::~MachineMemory() {

@@ -3,6 +3,7 @@
 
 #include <initializer_list>
 
+#include "numa-model/host_numa.h"
 #include "numa-model/numa_params.h"
 
 namespace disco {
@@ -40,6 +41,23 @@ TEST(NumaParams, PlacementNamesRoundTrip) {
   EXPECT_FALSE(parse_placement("spread", out));
   EXPECT_FALSE(parse_placement(nullptr, out));
   EXPECT_EQ(out, Placement::Home);
+}
+
+}  // namespace
+}  // namespace disco
+
+namespace disco {
+namespace {
+
+// The host's node list (sysfs) read for binding pools to host nodes.
+TEST(HostNuma, CountsNodeLists) {
+  EXPECT_EQ(count_node_list("0"), 1u);
+  EXPECT_EQ(count_node_list("0-1"), 2u);
+  EXPECT_EQ(count_node_list("0,2-3"), 3u);
+  EXPECT_EQ(count_node_list("0-3,8"), 5u);
+  EXPECT_EQ(count_node_list("x"), 0u);
+  EXPECT_EQ(count_node_list("3-1"), 0u);
+  EXPECT_GE(host_memory_nodes(), 1u);
 }
 
 }  // namespace
