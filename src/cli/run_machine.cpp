@@ -143,14 +143,10 @@ int run_machine(const RunOptions& opt, const MachineSpec& spec) {
   lim.timeout_seconds = opt.timeout;
   const bool has_until = !opt.until.empty();
   if (!opt.stats_mark.empty()) mux->set_mark(opt.stats_mark);
-  std::vector<bool> mark_taken(machine->size(), false);
   lim.should_stop = [&] {
     if (!opt.stats_mark.empty())
       for (size_t i = 0; i < machine->size(); ++i)
-        if (!mark_taken[i] && mux->marked(i)) {
-          mark_taken[i] = true;
-          machine->mark(i);
-        }
+        if (mux->marked(i)) machine->mark(i);  // keeps the first only
     if (g_stats_requested) {
       g_stats_requested = 0;
       std::fprintf(stderr, "%s\n", stats_json(machine->stats()).c_str());

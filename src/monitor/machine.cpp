@@ -147,7 +147,7 @@ MachineStats Machine::stats() {
       }
       v.vcpus.push_back(c);
     }
-    v.numa = vm.numa_counts();
+    v.numa = vm.numa_counts(v.memory);
     if (policy_) v.numa.policy_us = policy_->cost_us(static_cast<uint32_t>(i));
     if (i < marks_.size() && marks_[i]) {
       v.marked = true;

@@ -168,10 +168,9 @@ NumaCounts Vm::numa_counts(unsigned k) const {
   return n;
 }
 
-NumaCounts Vm::numa_counts() const {
+NumaCounts Vm::numa_counts(const GuestMemory::Stats& s) const {
   NumaCounts n;
   for (unsigned k = 0; k < vcpus_.size(); ++k) n += numa_counts(k);
-  const GuestMemory::Stats s = mem_->stats();
   n.migrations = s.migrations;
   n.replications = s.replications;
   n.collapses = s.collapses;

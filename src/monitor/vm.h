@@ -173,7 +173,10 @@ class Vm : public PhysBus {
   // or for the whole VM with its pages' migrations, replications and
   // collapses. Read with the vCPUs parked (or by the owner).
   NumaCounts numa_counts(unsigned k) const;
-  NumaCounts numa_counts() const;
+  NumaCounts numa_counts() const { return numa_counts(mem_->stats()); }
+  // The same with the VM's memory statistics already at hand (they walk
+  // the whole pmap).
+  NumaCounts numa_counts(const GuestMemory::Stats& memory) const;
   // MMIO by vCPU `k` (the CM and the GIC have per-vCPU registers).
   bool mmio_read_by(unsigned k, uint64_t paddr, unsigned size, uint64_t& value);
   bool mmio_write_by(unsigned k, uint64_t paddr, unsigned size, uint64_t value);
