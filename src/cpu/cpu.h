@@ -163,10 +163,11 @@ class Cpu {
   // (cpu/mem_sampler.h). Precondition: set before the processor first
   // runs and never changed after (the JIT decides at translation time
   // what to report and keys nothing on it); when it is on, `data` and
-  // `fetch` are both set, and `ctx` outlives every run. The callbacks run
-  // on the owner's thread in the middle of an instruction (under the JIT
-  // with guest registers still in host registers): they must not touch
-  // this Cpu.
+  // `fetch` (or `batch`) are set, and `ctx` outlives every run. The
+  // engines queue samples; the callbacks run on the owner's thread when
+  // the queue fills (in the middle of an instruction, under the JIT with
+  // guest registers still in host registers) or the engine returns: they
+  // must not touch this Cpu.
   MemSampler sampler;
   // The interpreter's fetch sampling: the pc that continues the current
   // run of sequential instructions within one 128-byte line (~0: none, the
@@ -333,7 +334,10 @@ class Cpu {
 class GuestSection {
  public:
   explicit GuestSection(Cpu& c) : c_(c) { c_.enter_guest(); }
-  ~GuestSection() { c_.leave_guest(); }
+  ~GuestSection() {
+    if (c_.sampler.queued) c_.sampler.flush();  // the model sees it all before we park
+    c_.leave_guest();
+  }
   GuestSection(const GuestSection&) = delete;
   GuestSection& operator=(const GuestSection&) = delete;
 

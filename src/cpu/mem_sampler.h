@@ -61,6 +61,7 @@
 // runs and is not changed after (Cpu::sampler).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace disco {
@@ -78,14 +79,91 @@ inline bool line_sampled(uint64_t addr, uint32_t mask) {
   return (((addr >> 5) ^ addr) & mask) == 0;
 }
 
+// A sample as the engines queue it: a data sample is the host address
+// with kSampleWrite for a store; a fetch sample is the guest-physical line
+// with kSampleFetch. (Host addresses are user-space, guest-physical ones
+// below 2^48: bits 62 and 63 are free.)
+constexpr uint64_t kSampleWrite = 1ull << 63;
+constexpr uint64_t kSampleFetch = 1ull << 62;
+constexpr uint64_t kSampleAddr = kSampleFetch - 1;
+
+// The engines do not call the model per sample: they append to `queue`
+// (the JIT in a thunk of a dozen instructions) and the samples reach the
+// model in order, `kQueue` at a time, when the queue fills and whenever
+// the engine returns (GuestSection's end: before the processor parks, so
+// anything that reads the model with the processors parked -- statistics,
+// the NUMA policy, the scheduler moving a vCPU -- sees every sample). The
+// model therefore sees a sample up to kQueue samples late.
+//
+// The repeat filter (`filter`, the model's choice): most samples repeat
+// the line of the one before (a loop's code line; a function's stack
+// frame), and a repeat is a hit that changes nothing in the model, so the
+// engines drop it before queueing:
+//  - a fetch sample equal to the last fetch sample queued (instruction
+//    caches are never invalidated);
+//  - a load from the line of the last data sample queued (load or store),
+//    unless another processor's write has taken a line out of this
+//    processor's data cache since: `invalidations` (the processor's
+//    CacheModel::invalidations) moved on from `last_invalidations`.
+//  - Stores are never dropped: each one must take the line out of the
+//    other caches (MemoryModel::invalidate_others).
+// The filter is emptied whenever the vCPU is placed on a processor (before
+// every slice: another vCPU may have used the processor's caches
+// meanwhile; numa-model/vcpu_model.h, place). With it the model's misses
+// are the same as without (tests/numa/filter_test.cpp).
 struct MemSampler {
+  static constexpr uint32_t kQueue = 256;
+  static constexpr uint64_t kNoLine = ~0ull;  // matches no sample
+
   bool on = false;  // off: the engines report nothing (the JIT emits nothing)
+  bool filter = false;  // drop repeats (above)
   uint32_t mask = 0;  // sample_mask_for_rate(rate); 0 = every line
-  // Called from the thread running the processor only.
+  // Called from the thread running the processor only, by flush().
   void (*data)(void* ctx, uintptr_t host, bool write) = nullptr;
   void (*fetch)(void* ctx, uint64_t paddr_line) = nullptr;
+  // Optional: takes a whole queue at once instead of data/fetch per sample.
+  void (*batch)(void* ctx, const uint64_t* samples, uint32_t n) = nullptr;
   void* ctx = nullptr;
   bool sampled(uint64_t addr) const { return on && line_sampled(addr, mask); }
+
+  // Owner: queue one sample.
+  void push(uint64_t sample) {
+    queue[queued++] = sample;
+    if (queued == kQueue) flush();
+  }
+  void push_data(uintptr_t host, bool write) {
+    if (filter) {
+      const uint64_t seen = invalidations->load(std::memory_order_relaxed);
+      if (!write && last_data >> 1 == host >> kLineShift && seen == last_invalidations) return;
+      last_data = (host >> kLineShift) << 1 | (write ? 1 : 0);
+      last_invalidations = seen;
+    }
+    push(host | (write ? kSampleWrite : 0));
+  }
+  void push_fetch(uint64_t paddr_line) {
+    const uint64_t sample = paddr_line | kSampleFetch;
+    if (filter) {
+      if (sample == last_fetch) return;
+      last_fetch = sample;
+    }
+    push(sample);
+  }
+  // Owner: delivers the queued samples in order and empties the queue.
+  void flush();
+  // Owner: the filter forgets what it saw.
+  void forget() { last_data = last_fetch = kNoLine; }
+
+  // The queue.
+  uint32_t queued = 0;
+  uint64_t queue[kQueue];
+  // The filter: the last data sample's line << 1 | store; the last fetch
+  // sample; the processor's invalidation count (never null) and its value
+  // when last_data was set. `invalidations` is set by whoever places the
+  // vCPU on a processor, while it is parked.
+  uint64_t last_data = kNoLine, last_fetch = kNoLine;
+  const std::atomic<uint64_t>* invalidations = &kNoInvalidations;
+  uint64_t last_invalidations = 0;
+  static const std::atomic<uint64_t> kNoInvalidations;
 };
 
 }  // namespace disco

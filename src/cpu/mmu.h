@@ -37,9 +37,9 @@ bool store_slow(Cpu& c, uint64_t vaddr, unsigned size, uint64_t value, bool samp
 
 // The sampler's view of an access to RAM at `host` (see above). Off: one
 // predictable branch.
-inline void sample_data(const Cpu& c, uintptr_t host, bool write) {
+inline void sample_data(Cpu& c, uintptr_t host, bool write) {
   if (__builtin_expect(c.sampler.on, 0) && line_sampled(host, c.sampler.mask))
-    c.sampler.data(c.sampler.ctx, host, write);
+    c.sampler.push_data(host, write);
 }
 
 inline unsigned stlb_index(uint64_t vaddr) { return (vaddr >> 12) & (kSoftTlbSize - 1); }

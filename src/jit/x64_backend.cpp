@@ -48,7 +48,8 @@ using asmjit::Label;
 struct Offsets {
   int32_t gpr, hi, lo, pc, branch_target, branch_pending, in_delay_slot, cycles, events, mode_key, stlb_load,
       stlb_store, stlb_fetch, stop_at, chain_limit, chain_slot, status, llbit, ll_vaddr, ll_value, lladdr,
-      sampler_ctx, sampler_data, sampler_fetch;
+      sampler, sampler_queue, sampler_queued, sampler_filter, sampler_last_data, sampler_last_fetch,
+      sampler_invalidations, sampler_last_invalidations;
 };
 
 Offsets offsets_of(const Cpu& c) {
@@ -62,7 +63,9 @@ Offsets offsets_of(const Cpu& c) {
                  off(&c.stlb_fetch[0]),   off(&area(c).stop_at), off(&area(c).chain_limit), off(&area(c).chain_slot),
                  off(&c.s.cp0.status),    off(&c.s.llbit),        off(&c.s.ll_vaddr),
                  off(&c.s.ll_value),      off(&c.s.cp0.lladdr),
-                 off(&c.sampler.ctx),     off(&c.sampler.data),   off(&c.sampler.fetch)};
+                 off(&c.sampler),         off(&c.sampler.queue[0]), off(&c.sampler.queued),
+                 off(&c.sampler.filter),  off(&c.sampler.last_data), off(&c.sampler.last_fetch),
+                 off(&c.sampler.invalidations), off(&c.sampler.last_invalidations)};
 }
 
 // Code shared by all blocks of a backend (generated once, never freed):
@@ -73,13 +76,16 @@ struct Thunks {
   // Called; they return only if the block may go on, and the caller jumps
   // itself (one indirect jump per exit predicts far better than a shared one).
   uint64_t lookup = 0;  // rax = s.pc (stored, as are the cycles) -> rax = the block's entry; then jmp rax
-  // The memory model's sampler (rcx = the host address, or for fetch the
-  // guest-physical line): call Cpu::sampler.data/fetch preserving every
-  // register but rcx and the flags, so that a block calls them from
-  // anywhere. Used only by blocks translated with the sampler on.
-  uint64_t sample_load = 0, sample_store = 0, sample_fetch = 0;
+  // The memory model's sampler, MemSampler::push_data(rcx, store) and
+  // push(rcx) (a fetch sample, filtered by the caller), flushing the queue
+  // when it is full; every register but rcx and the flags is kept, so that
+  // a block calls them from anywhere. Used only by blocks translated with
+  // the sampler on.
+  uint64_t sample_load = 0, sample_store = 0, sample_push = 0;
 };
-constexpr const char* kThunkNames[] = {"jit_lookup", "jit_sample_load", "jit_sample_store", "jit_sample_fetch"};
+void flush_sampler(MemSampler* s) { s->flush(); }
+
+constexpr const char* kThunkNames[] = {"jit_lookup", "jit_sample_store", "jit_sample_load", "jit_sample_push"};  // emit_thunks order
 
 class RecordingErrorHandler : public asmjit::ErrorHandler {
  public:
@@ -133,12 +139,14 @@ class Emitter {
     a_.add(x::rsp, 8);  // the call into the thunk
     pop_frame();
     a_.ret();
-    start(&t.sample_load);
-    sampler_call_body(o_.sampler_data, 0);
+    Label push = a_.newLabel();
     start(&t.sample_store);
-    sampler_call_body(o_.sampler_data, 1);
-    start(&t.sample_fetch);
-    sampler_call_body(o_.sampler_fetch, -1);
+    sampler_store_body(push);
+    start(&t.sample_load);
+    sampler_load_body(push);
+    start(&t.sample_push);
+    a_.bind(push);
+    sampler_push_body();
   }
 
   unsigned inlined = 0;
@@ -637,17 +645,84 @@ class Emitter {
     a_.ret();
   }
 
-  // A sampler thunk: (*[rbx + fn])(sampler.ctx, rcx[, write]) with every
-  // other caller-saved register kept. Called from block code, where rsp is
-  // 16-byte aligned: the return address and eight pushes leave it 8 off.
-  void sampler_call_body(int32_t fn, int write) {
+  // MemSampler::push_data(rcx, true) up to the push: the repeat filter
+  // remembers the line (stores are never dropped).
+  void sampler_store_body(Label push) {
+    Label go = a_.newLabel();
+    a_.push(x::rax);
+    a_.cmp(B(o_.sampler_filter), 0);
+    a_.je(go);
+    a_.mov(x::rax, x::rcx);
+    a_.shr(x::rax, kLineShift);
+    a_.lea(x::rax, x::ptr(x::rax, x::rax, 0, 1));  // line << 1 | store
+    a_.mov(Q(o_.sampler_last_data), x::rax);
+    a_.mov(x::rax, Q(o_.sampler_invalidations));
+    a_.mov(x::rax, x::qword_ptr(x::rax));
+    a_.mov(Q(o_.sampler_last_invalidations), x::rax);
+    a_.bind(go);
+    a_.pop(x::rax);
+    a_.bts(x::rcx, 63);  // kSampleWrite
+    a_.jmp(push);
+  }
+
+  // MemSampler::push_data(rcx, false) up to the push: a load from the last
+  // data sample's line returns here, unless this processor's cache lost a
+  // line since.
+  void sampler_load_body(Label push) {
+    Label go = a_.newLabel(), take = a_.newLabel(), seen = a_.newLabel();
+    a_.push(x::rax);
+    a_.cmp(B(o_.sampler_filter), 0);
+    a_.je(go);
+    a_.push(x::rdx);
+    a_.mov(x::rax, x::rcx);
+    a_.shr(x::rax, kLineShift);
+    a_.mov(x::rdx, Q(o_.sampler_last_data));
+    a_.shr(x::rdx, 1);
+    a_.cmp(x::rax, x::rdx);
+    a_.jne(take);
+    a_.mov(x::rdx, Q(o_.sampler_invalidations));
+    a_.mov(x::rdx, x::qword_ptr(x::rdx));
+    a_.cmp(x::rdx, Q(o_.sampler_last_invalidations));
+    a_.jne(seen);
+    a_.pop(x::rdx);  // a repeat: dropped
+    a_.pop(x::rax);
+    a_.ret();
+    a_.bind(take);
+    a_.mov(x::rdx, Q(o_.sampler_invalidations));
+    a_.mov(x::rdx, x::qword_ptr(x::rdx));
+    a_.bind(seen);
+    a_.mov(Q(o_.sampler_last_invalidations), x::rdx);
+    a_.add(x::rax, x::rax);  // line << 1 | load
+    a_.mov(Q(o_.sampler_last_data), x::rax);
+    a_.pop(x::rdx);
+    a_.bind(go);
+    a_.pop(x::rax);
+    a_.jmp(push);
+  }
+
+  // The sampler thunks' body: MemSampler::push(rcx) in a dozen
+  // instructions; a full queue is flushed through a call that keeps every
+  // caller-saved register. Called from block code, where rsp is 16-byte
+  // aligned: the return address and eight pushes leave it 8 off.
+  void sampler_push_body() {
+    static_assert(MemSampler::kQueue < (1u << 31));
+    Label full = a_.newLabel();
+    a_.push(x::rax);
+    a_.mov(x::eax, x::dword_ptr(x::rbx, o_.sampler_queued));
+    a_.mov(x::qword_ptr(x::rbx, x::rax, 3, o_.sampler_queue), x::rcx);
+    a_.inc(x::eax);
+    a_.mov(x::dword_ptr(x::rbx, o_.sampler_queued), x::eax);
+    a_.cmp(x::eax, static_cast<int32_t>(MemSampler::kQueue));
+    a_.pop(x::rax);  // keeps the flags
+    a_.je(full);
+    a_.ret();
+    a_.bind(full);
     static const x::Gp saved[] = {x::rax, x::rdx, x::rsi, x::rdi, x::r8, x::r9, x::r10, x::r11};
     for (const x::Gp& r : saved) a_.push(r);
     a_.sub(x::rsp, 8);
-    a_.mov(x::rdi, Q(o_.sampler_ctx));
-    a_.mov(x::rsi, x::rcx);
-    if (write >= 0) a_.mov(x::edx, write);
-    a_.call(Q(fn));
+    a_.lea(x::rdi, x::ptr(x::rbx, o_.sampler));
+    a_.mov(x::rax, asmjit::Imm(reinterpret_cast<uint64_t>(&flush_sampler)));
+    a_.call(x::rax);
     a_.add(x::rsp, 8);
     for (size_t k = std::size(saved); k-- > 0;) a_.pop(saved[k]);
     a_.ret();
@@ -699,9 +774,9 @@ class Emitter {
   // enters the block (and a self loop's head, once per iteration): one
   // call per sampled guest-physical line the block's instructions occupy,
   // decided now (a block stays within one page, whose physical address is
-  // the block's). Where no guest register is cached in a caller-saved host
-  // register (a block's entry; a loop head may hold some), a direct call;
-  // else through the thunk that keeps them.
+  // the block's): mov rcx, line | kSampleFetch; the repeat filter, if on
+  // (decided now: the sampler is set before the first run); call the
+  // queueing thunk.
   void emit_fetch_samples() {
     if (!c_.sampler.on) return;
     std::vector<uint64_t> lines;
@@ -710,17 +785,17 @@ class Emitter {
       if (c_.sampler.sampled(line) && std::find(lines.begin(), lines.end(), line) == lines.end())
         lines.push_back(line);
     }
-    bool live = false;
-    for (unsigned k = 0; k < kCacheRegs; ++k) live |= cached_.reg[k] && !callee_saved(k);
     for (uint64_t line : lines) {
-      if (live) {
-        a_.mov(x::rcx, line);
-        a_.call(asmjit::Imm(thunks_.sample_fetch));
-      } else {
-        a_.mov(x::rdi, Q(o_.sampler_ctx));
-        a_.mov(x::rsi, line);
-        a_.call(Q(o_.sampler_fetch));
+      // MemSampler::push_fetch: with the filter, a repeat is dropped here.
+      Label skip = a_.newLabel();
+      a_.mov(x::rcx, line | kSampleFetch);
+      if (c_.sampler.filter) {
+        a_.cmp(x::rcx, Q(o_.sampler_last_fetch));
+        a_.je(skip);
+        a_.mov(Q(o_.sampler_last_fetch), x::rcx);
       }
+      a_.call(asmjit::Imm(thunks_.sample_push));
+      a_.bind(skip);
     }
   }
 

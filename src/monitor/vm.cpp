@@ -149,6 +149,7 @@ void Vm::place_vcpu(unsigned k, unsigned processor) {
   if (node != m.node && vcpus_[k]->started) mem::flush_soft_tlb(*vcpus_[k]->cpu);
   m.processor = processor;
   m.node = node;
+  place(vcpus_[k]->cpu->sampler, m);
 }
 
 NumaCounts Vm::numa_counts(unsigned k) const {

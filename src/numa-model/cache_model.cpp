@@ -76,7 +76,8 @@ void CacheModel::invalidate(Slot s) {
   for (unsigned w = 0; w < ways_; ++w) {
     uint64_t t = s.tag;
     // Only that line: the owner may have refilled the way meanwhile.
-    if (tags[w].load(kRelaxed) == t) tags[w].compare_exchange_strong(t, kEmpty, kRelaxed);
+    if (tags[w].load(kRelaxed) == t && tags[w].compare_exchange_strong(t, kEmpty, kRelaxed))
+      invalidations_.fetch_add(1, kRelaxed);
   }
 }
 

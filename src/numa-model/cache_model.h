@@ -73,6 +73,9 @@ class CacheModel {
   // The line leaves this cache (another processor wrote it). Any thread.
   void invalidate(uint64_t key) { invalidate(slot(key)); }
   void invalidate(Slot s);
+  // How many lines invalidate() has taken out so far: the engines' repeat
+  // filter (MemSampler::invalidations) watches it. Any thread.
+  const std::atomic<uint64_t>& invalidations() const { return invalidations_; }
   bool contains(uint64_t key) const;  // any thread
   // Every line out (owner).
   void clear();
@@ -94,6 +97,7 @@ class CacheModel {
   std::unique_ptr<uint64_t[]> used_;                // last use per way (owner)
   uint64_t clock_ = 0;
   uint64_t accesses_ = 0, misses_ = 0, write_misses_ = 0;
+  std::atomic<uint64_t> invalidations_{0};
 };
 
 }  // namespace disco

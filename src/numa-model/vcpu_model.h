@@ -46,6 +46,8 @@ struct VcpuModel {
 // MemSampler's hooks; `vcpu_model` is a VcpuModel*.
 void sample_data(void* vcpu_model, uintptr_t host, bool write);
 void sample_fetch(void* vcpu_model, uint64_t paddr_line);
+// Both, for a queue of samples (MemSampler::batch).
+void sample_batch(void* vcpu_model, const uint64_t* samples, uint32_t n);
 
 // The fetch cache's key: the guest-physical line tagged with the VM (above
 // any set index bit, so the set and the sampling follow the paddr).
@@ -56,6 +58,10 @@ inline uint64_t fetch_key(uint64_t paddr, uint32_t vm) {
 // Points `sampler` at `v` with the model's sampling mask; with no model or
 // the model off, turns sampling off.
 void attach(MemSampler& sampler, VcpuModel& v);
+// Before each slice, the vCPU parked, with v.processor where it runs now:
+// points the sampler's repeat filter at that processor's data cache and
+// empties it (another vCPU may have used that processor's caches since).
+void place(MemSampler& sampler, const VcpuModel& v);
 // The same for a processor: fills c.sampler (Cpu::sampler).
 template <typename Processor>
   requires requires(Processor& c) { c.sampler; }

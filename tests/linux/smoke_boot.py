@@ -3,10 +3,13 @@
 script typed on the console exercises the system, and the guest powers
 off. Asserts on the console output and a clean exit; bounds its own time.
 
-usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--engine jit] [--smp N] [--deterministic-twice | --lockstep N]
+usage: smoke_boot.py DISCO_EXE SOURCE_DIR [--engine jit] [--smp N] [--numa] [--deterministic-twice | --lockstep N]
 
 --smp N: an SMP guest of N vCPUs; nproc, /proc/cpuinfo and the timer and
 IPI lines of /proc/interrupts must show all N CPUs at work.
+
+--numa: on a modelled 2-node machine (the vCPUs split over the nodes) with
+--numa-policy both; the statistics must show pages migrated or replicated.
 
 --lockstep N: boot with the JIT and the interpreter in lockstep for the
 first N guest instructions (0: the whole smoke script, which must then
@@ -57,7 +60,7 @@ def check_smoke(rc, out, ncpus=1):
         (r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC 20\d\d", "date"),
         (r"slept [12]\b", "sleep 1 took about a second"),
         (r"smoke-done", "end of script"),
-        (r"disco: guest halted", "power-off ends the run"),
+        (r"disco: (?:guest|vm0:) halted", "power-off ends the run"),
     ]
     for pattern, what in expect:
         if not re.search(pattern, out):
@@ -85,6 +88,18 @@ def check_smoke(rc, out, ncpus=1):
             if warn in out:
                 print(f"WARNING: the console shows '{warn}' (a busy host?)")
 
+def check_numa(out):
+    """The text statistics' NUMA line: the policy moved pages."""
+    m = re.search(r"NUMA: (\d+) local \+ (\d+) remote misses .*?, (\d+) migrations, (\d+) replications, (\d+) collapses", out)
+    if not m:
+        fail("no NUMA line in the statistics", out)
+    local, remote, mig, rep, col = (int(x) for x in m.groups())
+    print(f"NUMA: {local} local + {remote} remote misses, {mig} migrations, {rep} replications, {col} collapses")
+    if remote == 0:
+        fail("a VM spanning two nodes had no remote misses", out)
+    if mig + rep == 0:
+        fail("--numa-policy both moved no page during the boot", out)
+
 def main():
     disco, src = sys.argv[1], sys.argv[2]
     args = sys.argv[3:]
@@ -94,6 +109,9 @@ def main():
     ncpus = int(args[args.index("--smp") + 1]) if "--smp" in args else 1
     if ncpus > 1:
         engine += ["--smp", str(ncpus)]
+    numa = "--numa" in args
+    if numa:
+        engine += ["--nodes", "2", "--cpus-per-node", str(max(1, ncpus // 2)), "--numa-policy", "both"]
     img = build_image(src)
     script = os.path.join(src, "tests", "linux", "smoke.script")
     if "--lockstep" in args:
@@ -112,6 +130,8 @@ def main():
     if not twice:
         rc, out, secs = boot(disco, img, script, engine, 240)
         check_smoke(rc, out, ncpus)
+        if numa:
+            check_numa(out)
         print(out[-1500:])
         print(f"smoke boot passed in {secs:.1f} s")
         print("1 passed, 0 failed")

@@ -207,6 +207,38 @@ TEST(Engines, SameDataSamplesAtEveryRate) {
   }
 }
 
+// The repeat filter (MemSampler::filter): both engines drop exactly the
+// loads that repeat the last data sample's line, and nothing else.
+TEST(Engines, TheRepeatFilterDropsTheSameLoads) {
+  CpuConfig cfg;
+  cfg.has_fpu = true;
+  Rig plain(Engine::Interp, cfg), i(Engine::Interp, cfg), j(Engine::Jit, cfg);
+  constexpr uint64_t kWalkPhys = 0x18000;
+  for (Rig* r : {&plain, &i, &j}) {
+    load_every_kind(*r);
+    load_line_walk(*r, kWalkPhys);
+    r->sample(sample_mask_for_rate(1));
+    r->cpu.sampler.filter = r != &plain;
+    r->run_until_exceptions();
+    r->cpu.s.pc = kRigKseg0 + kWalkPhys;
+    r->run_until_exceptions();
+  }
+  EXPECT_EQ(i.data_paddrs(), j.data_paddrs());
+  // What the filter should keep of the unfiltered stream: every store, and
+  // every load whose line is not the line of the sample kept before it
+  // (one processor: nothing invalidates its lines).
+  std::vector<DataSample> expected;
+  uint64_t last_line = ~0ull;
+  for (const DataSample& d : plain.data_paddrs()) {
+    const uint64_t line = d.paddr >> kLineShift;
+    if (!d.write && line == last_line) continue;
+    expected.push_back(d);
+    last_line = line;
+  }
+  EXPECT_EQ(i.data_paddrs(), expected);
+  EXPECT_LT(expected.size(), plain.data.size()) << "the program repeats lines";
+}
+
 // ---- instruction fetch -------------------------------------------------------
 
 // Code in three lines on two pages: a loop within the first line, straight
