@@ -414,6 +414,23 @@ def geomean(xs):
     return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
 
 
+def say_binary(what, path):
+    """Which binary runs, when it was built, and whether a source file is
+    newer (a stale build dir, e.g. build/ when one works in build-dev/)."""
+    built = os.path.getmtime(path)
+    newest, newest_path = 0.0, None
+    for root, _, files in os.walk(os.path.join(REPO, "src")):
+        for name in files:
+            t = os.path.getmtime(os.path.join(root, name))
+            if t > newest:
+                newest, newest_path = t, os.path.join(root, name)
+    stamp = datetime.datetime.fromtimestamp(built).strftime("%Y-%m-%d %H:%M")
+    stale = ""
+    if newest > built:
+        stale = "; WARNING: %s is newer: rebuild?" % os.path.relpath(newest_path, REPO)
+    say("bench: %s = %s (built %s%s)" % (what, os.path.relpath(path), stamp, stale))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -494,6 +511,10 @@ def main():
     say("bench: %s, %d cores, load %s; %d run(s) of %s on %s" % (
         cpu, os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg()),
         args.runs, ",".join(only), ", ".join(columns)))
+
+    say_binary("disco", args.disco)
+    if args.baseline:
+        say_binary("baseline", args.baseline)
 
     runs = {c: [] for c in columns}
     problems = []

@@ -6,25 +6,26 @@
 // The engines report a sample of the guest's loads, stores and instruction
 // fetches: those whose 128-byte line is *sampled*, a function of the line
 // address alone, so a line is always sampled or never. With 1-in-R sampling
-// (R a power of two, 1..32) every 4 KiB page has exactly 32/R sampled lines,
-// at an offset that varies from page to page:
+// (R a power of two, 1..32) every 4 KiB page has exactly 32/R sampled
+// lines, the lines at page offsets that are multiples of R x 128 (with the
+// default R = 32, the first line of every page):
 //
-//     line = addr >> 7;  sampled  <=>  ((line ^ (line >> 5)) & (R - 1)) == 0
+//     line = addr >> 7;  sampled  <=>  (line & (R - 1)) == 0
 //
-// (bits 0..4 of the line number are its place in the page, bits 5..9 the
-// low page-number bits: with R = 32 the one sampled line of page p is the
-// line at offset (p & 31) * 128.) Every page is seen, which the per-page
-// miss counters need, and the predicate depends on line-number bits 0..9
-// only, so for a modulo-indexed cache of at least 1024 sets it is a
-// function of the set index: the model keeps only the sampled sets and
-// scales its counts by R (set sampling, unbiased).
+// Every page is seen, which the per-page miss counters need, and the
+// predicate depends on line-number bits 0..4 only, so for a modulo-indexed
+// cache of at least 32 sets it is a function of the set index: the model
+// keeps only the sampled sets and scales its counts by R (set sampling).
+// (Until 2026-12-03 the sampled line's offset varied from page to page,
+// (line ^ line >> 5) & (R - 1); the JIT's test then took four instructions
+// and a scratch register, now one: docs/numa.md, "Sampling", has the
+// figures of both on Linux workloads.)
 //
 // Inline, on a host address h whose page offset equals the guest virtual
 // address's (they share bits 0..11: machine pages are page-aligned, see
-// PhysBus::ram_page), the JIT tests
-//     ((h >> 5) ^ vaddr) & ((R - 1) << 7) == 0
-// in four instructions with one scratch register (jit/x64_backend.cpp,
-// sample_data, lists them).
+// PhysBus::ram_page), the JIT tests the guest virtual address
+//     test vaddr32, (R - 1) << 7;  jz sample
+// (jit/x64_backend.cpp, sample_data).
 //
 //  - Data: the line of the *host* address the access touched (a machine
 //    page of the pool). Reported after the soft-TLB hit or refill, before
@@ -71,11 +72,21 @@ constexpr uint64_t kLineBytes = 1ull << kLineShift;
 constexpr unsigned kMaxSampleRate = 32;  // one line per page
 
 // The sampling mask for 1-in-`rate` sampling (rate a power of two 1..32):
-// (rate - 1) << kLineShift, tested against bits 7..11.
+// (rate - 1) << kLineShift, tested against address bits 7..11.
 inline uint32_t sample_mask_for_rate(unsigned rate) { return (rate - 1) << kLineShift; }
 
-// Whether the line holding `addr` is sampled under `mask`.
+// Whether the line holding data address `addr` is sampled under `mask`.
 inline bool line_sampled(uint64_t addr, uint32_t mask) {
+  return (addr & mask) == 0;
+}
+
+// The same for an instruction fetch's guest-physical line: the sampled
+// lines' offset varies from page to page, ((line ^ line >> 5) & (R - 1))
+// == 0 (with R = 32, line p & 31 of page p). Fetch samples are decided at
+// translation time, so this costs nothing at run time, and code pages'
+// first lines are too atypical: on Linux gzip, first lines gave half the
+// fetch misses of the full model, varying ones 1.35 times (docs/numa.md).
+inline bool fetch_line_sampled(uint64_t addr, uint32_t mask) {
   return (((addr >> 5) ^ addr) & mask) == 0;
 }
 
@@ -125,6 +136,7 @@ struct MemSampler {
   void (*batch)(void* ctx, const uint64_t* samples, uint32_t n) = nullptr;
   void* ctx = nullptr;
   bool sampled(uint64_t addr) const { return on && line_sampled(addr, mask); }
+  bool sampled_fetch(uint64_t paddr) const { return on && fetch_line_sampled(paddr, mask); }
 
   // Owner: queue one sample.
   void push(uint64_t sample) {

@@ -114,7 +114,7 @@ bool fetch(Cpu& c) {
 static inline void sample_fetch(Cpu& c, uint64_t pc) {
   if (pc != c.fetch_sample_next) {
     const uint64_t line = (c.fetch_page->paddr | (pc & kPageMask)) & ~(kLineBytes - 1);
-    if (c.sampler.sampled(line)) c.sampler.push_fetch(line);
+    if (c.sampler.sampled_fetch(line)) c.sampler.push_fetch(line);
   }
   const uint64_t next = pc + 4;
   c.fetch_sample_next = (next & (kLineBytes - 1)) ? next : ~0ull;

@@ -733,13 +733,9 @@ class Emitter {
   // index (index invalid: base); `vaddr` is a register whose bits 7..11
   // are h's (the guest virtual address of the same line, or h itself).
   // Decided at translation time; nothing at all with the sampler off.
-  // With a partial rate (mask != 0), inline (22 bytes, 4 fused uops):
-  //     lea rcx, [base + index]   ; h
-  //     shr rcx, 5                ; h bits 12..16 (page) to 7..11
-  //     xor ecx, vaddr32          ; h and vaddr share bits 7..11 (the
-  //                               ;   addend is page-aligned)
-  //     test ecx, mask
-  //     jz sample                 ; out of line: lea; call thunk; jmp back
+  // With a partial rate (mask != 0), inline (one fused uop):
+  //     test vaddr32, mask
+  //     jz sample                 ; out of line: lea rcx, h; call thunk; jmp back
   // and with every line sampled (mask 0) lea + call thunk. rcx is dead at
   // every caller (the soft-TLB slot index is used up); the thunk keeps the
   // rest, so the cache and rax/rdx survive.
@@ -751,15 +747,13 @@ class Emitter {
       if (index.isValid()) a_.lea(x::rcx, x::ptr(base, index));
       else a_.mov(x::rcx, base);
     };
-    host_to_rcx();
     if (mask == 0) {  // every line
+      host_to_rcx();
       a_.call(asmjit::Imm(thunk));
       return;
     }
     Label sample = a_.newLabel(), back = a_.newLabel();
-    a_.shr(x::rcx, 5);
-    a_.xor_(x::ecx, vaddr.r32());
-    a_.test(x::ecx, static_cast<int32_t>(mask));
+    a_.test(vaddr.r32(), static_cast<int32_t>(mask));
     a_.jz(sample);
     a_.bind(back);
     stubs_.push_back([this, sample, back, host_to_rcx, thunk] {
@@ -782,7 +776,7 @@ class Emitter {
     std::vector<uint64_t> lines;
     for (const GuestInsn& g : ir_.insns) {
       const uint64_t line = ((ir_.paddr & ~kPageMask) | (g.pc & kPageMask)) & ~(kLineBytes - 1);
-      if (c_.sampler.sampled(line) && std::find(lines.begin(), lines.end(), line) == lines.end())
+      if (c_.sampler.sampled_fetch(line) && std::find(lines.begin(), lines.end(), line) == lines.end())
         lines.push_back(line);
     }
     for (uint64_t line : lines) {

@@ -26,7 +26,7 @@ std::string CacheModel::check(uint64_t bytes, unsigned ways, unsigned rate) {
   return {};
 }
 
-CacheModel::CacheModel(uint64_t bytes, unsigned ways, unsigned rate) {
+CacheModel::CacheModel(uint64_t bytes, unsigned ways, unsigned rate, bool fetch) : fetch_(fetch) {
   if (std::string why = check(bytes, ways, rate); !why.empty()) throw std::invalid_argument(why);
   ways_ = ways;
   rate_shift_ = static_cast<unsigned>(__builtin_ctz(rate));

@@ -3,16 +3,14 @@
 // indexed by the line number modulo the number of sets, like hardware.
 //
 // Set sampling. The engines report only sampled lines (cpu/mem_sampler.h):
-// with 1-in-R sampling, line L is sampled iff bits 0..k-1 of L equal bits
-// 5..5+k-1 (R = 2^k <= 32). That looks at line-number bits 0..9 at most,
-// and when the number of sets is a multiple of 32 R the set index keeps
-// those bits, so "sampled" is a property of the set: exactly 1 set in R
-// is kept (its lines are all sampled), the others are never touched and
-// are not allocated. Kept set s lives at s >> k: its low k bits repeat
-// bits 5.. and carry nothing. Every kept set sees every access to it, so
-// it behaves exactly like that set of the full cache; the kept sets take
-// one low-bit pattern for each value of the bits above, so misses x R
-// estimates the full cache's misses (docs/numa.md, "Validation").
+// with 1-in-R sampling, line L is sampled iff bits 0..k-1 of L are zero
+// (R = 2^k <= 32). When the number of sets is a multiple of 32 R the set
+// index keeps those bits, so "sampled" is a property of the set: exactly
+// 1 set in R is kept (its lines are all sampled), the others are never
+// touched and are not allocated. Kept set s lives at s >> k (its low k
+// bits are zero). Every kept set sees every access to it, so it behaves
+// exactly like that set of the full cache, and misses x R estimates the
+// full cache's misses (docs/numa.md, "Validation").
 //
 // Threads: the owner (the thread running the processor) calls access();
 // any thread may call invalidate() and contains() (coherence), so tags
@@ -43,7 +41,9 @@ class CacheModel {
   // `bytes` of cache in `ways`-way sets of 128-byte lines, sampled 1 in
   // `rate` lines. Throws std::invalid_argument with check()'s message
   // when that makes no cache.
-  CacheModel(uint64_t bytes, unsigned ways, unsigned rate);
+  // `fetch`: the lines are instruction fetches' (fetch_line_sampled picks
+  // the kept sets, line_sampled otherwise).
+  CacheModel(uint64_t bytes, unsigned ways, unsigned rate, bool fetch = false);
   CacheModel(const CacheModel&) = delete;
   CacheModel& operator=(const CacheModel&) = delete;
   // Empty when the geometry works, else why not: the ways must split the
@@ -60,7 +60,7 @@ class CacheModel {
   Slot slot(uint64_t key) const {
     const uint64_t line = key >> kLineShift;
     const uint64_t set = sets_pow2_ ? line & (sets_ - 1) : line % sets_;
-    if ((set ^ (set >> 5)) & rate_mask_) return {kNotKept, line};
+    if ((fetch_ ? set ^ (set >> 5) : set) & rate_mask_) return {kNotKept, line};
     return {static_cast<uint32_t>(set >> rate_shift_), line};
   }
   bool kept(uint64_t key) const { return slot(key).set != kNotKept; }
@@ -88,6 +88,7 @@ class CacheModel {
  private:
   static constexpr uint64_t kEmpty = ~0ull;  // no line number is all ones
   unsigned ways_;
+  bool fetch_;
   unsigned rate_shift_;  // k: rate = 2^k
   uint64_t rate_mask_;   // rate - 1
   uint64_t sets_;

@@ -27,7 +27,7 @@ MemoryModel::MemoryModel(const NumaParams& params, MachineMemory& memory, unsign
   if (!params.model) return;
   for (unsigned p = 0; p < processors_; ++p) {
     data_.push_back(std::make_unique<CacheModel>(params.cache_bytes, params.cache_ways, rate_));
-    fetch_.push_back(std::make_unique<CacheModel>(params.cache_bytes, params.cache_ways, rate_));
+    fetch_.push_back(std::make_unique<CacheModel>(params.cache_bytes, params.cache_ways, rate_, true));
   }
 }
 

@@ -38,7 +38,7 @@ struct Probe {
   }
   void fetch(uint64_t paddr) {
     const uint64_t line = paddr & ~(kLineBytes - 1);
-    if (s.sampled(line)) s.push_fetch(line);
+    if (s.sampled_fetch(line)) s.push_fetch(line);
   }
 };
 

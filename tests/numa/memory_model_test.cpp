@@ -181,7 +181,7 @@ TEST_F(TwoNodes, FetchMissesGoThroughTheResolver) {
   v.resolve_ctx = &r;
   v.vm = 3;
   uint64_t paddr = 0x100000;
-  while (!line_sampled(paddr, model.mask())) paddr += kLineBytes;
+  while (!fetch_line_sampled(paddr, model.mask())) paddr += kLineBytes;
   sample_fetch(&v, paddr);
   EXPECT_EQ(r.calls, 1u);
   EXPECT_EQ(r.last_paddr, paddr);
@@ -211,10 +211,10 @@ TEST(FetchKey, TagsTheVmAboveTheLine) {
   EXPECT_EQ(fetch_key(0x12345, 0), 0x12300u);
   EXPECT_EQ(fetch_key(0x12345, 2), 0x12300u | 2ull << 48);
   // The tag leaves the set alone: the sampler's line is the model's.
-  CacheModel c(1ull << 20, 2, 32);
+  CacheModel c(1ull << 20, 2, 32, true);  // a fetch cache
   for (uint64_t a = 0; a < 1ull << 20; a += kLineBytes) {
     ASSERT_EQ(c.slot(fetch_key(a, 7)).set, c.slot(a).set) << a;
-    ASSERT_EQ(c.kept(fetch_key(a, 9)), line_sampled(a, sample_mask_for_rate(32))) << a;
+    ASSERT_EQ(c.kept(fetch_key(a, 9)), fetch_line_sampled(a, sample_mask_for_rate(32))) << a;
   }
 }
 

@@ -281,7 +281,7 @@ TEST_P(Fetch, SampledLinesOnlyAtRateTwo) {
   const uint32_t mask = sample_mask_for_rate(2);
   std::set<uint64_t> expected;
   for (uint64_t line : kExecutedLines)
-    if (line_sampled(line, mask)) expected.insert(line);
+    if (fetch_line_sampled(line, mask)) expected.insert(line);
   // The program has lines of both kinds at this rate (else this proves little).
   ASSERT_FALSE(expected.empty());
   ASSERT_LT(expected.size(), kExecutedLines.size());
