@@ -16,6 +16,7 @@ Hard links are stored as separate copies.
 
 import argparse
 import gzip
+import io
 import os
 import stat
 import sys
@@ -115,6 +116,24 @@ def build(staging, out, devs, mtime):
             w.finish()
     os.replace(tmp, out)
     return w.count
+
+
+def overlay_initrd(base, out, entries):
+    """Writes `out`: the gzip'd initramfs `base` followed by a second
+    gzip'd newc archive of `entries`, (name, mode, data) in order (Linux
+    unpacks concatenated archives in turn, so these add to or replace the
+    base's files). Through out.tmp; returns out."""
+    buf = io.BytesIO()
+    w = NewcWriter(buf, 0)
+    for name, mode, data in entries:
+        w.entry(name, mode, data, nlink=2 if stat.S_ISDIR(mode) else 1)
+    w.finish()
+    with open(base, "rb") as f:
+        data = f.read() + gzip.compress(buf.getvalue(), 9, mtime=0)
+    with open(out + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(out + ".tmp", out)
+    return out
 
 
 def read_entries(path):

@@ -39,8 +39,6 @@ Standard library, plus python3-matplotlib for the pictures.
 """
 
 import argparse
-import gzip
-import io
 import json
 import os
 import shutil
@@ -111,22 +109,12 @@ def make_initrd(src, img, cache, progs):
     programs and the profile (Linux unpacks concatenated archives in order)."""
     sys.path.insert(0, os.path.join(src, "images"))
     import mkcpio
-    buf = io.BytesIO()
-    w = mkcpio.NewcWriter(buf, 0)
-    w.entry("numa", 0o040755, nlink=2)
+    entries = [("numa", 0o040755, b"")]
     for name, exe in sorted(progs.items()):
         with open(exe, "rb") as f:
-            w.entry("numa/" + name, 0o100755, f.read())
-    w.entry("root", 0o040700, nlink=2)
-    w.entry("root/.profile", 0o100644, PROFILE.encode())
-    w.finish()
-    with open(os.path.join(img, "initrd.gz"), "rb") as f:
-        data = f.read()
-    data += gzip.compress(buf.getvalue(), 9, mtime=0)
-    out = os.path.join(cache, "initrd-numa.gz")
-    with open(out, "wb") as f:
-        f.write(data)
-    return out
+            entries.append(("numa/" + name, 0o100755, f.read()))
+    entries += [("root", 0o040700, b""), ("root/.profile", 0o100644, PROFILE.encode())]
+    return mkcpio.overlay_initrd(os.path.join(img, "initrd.gz"), os.path.join(cache, "initrd-numa.gz"), entries)
 
 
 def machine_file(path, kind, policy, nodes, scale, img, initrd, numa_set):

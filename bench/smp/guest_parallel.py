@@ -15,9 +15,7 @@ the initramfs member and the stamped boot.
 """
 
 import argparse
-import gzip
 import importlib.util
-import io
 import json
 import os
 import re
@@ -76,17 +74,9 @@ esac
 def make_initrd(img, cache, files, rounds):
     sys.path.insert(0, os.path.join(REPO, "images"))
     import mkcpio
-    buf = io.BytesIO()
-    w = mkcpio.NewcWriter(buf, 0)
-    w.entry("root", 0o040700, nlink=2)
-    w.entry("root/.profile", 0o100644, PROFILE.replace("{files}", str(files)).replace("{rounds}", str(rounds)).encode())
-    w.finish()
-    with open(os.path.join(img, "initrd.gz"), "rb") as f:
-        data = f.read() + gzip.compress(buf.getvalue(), 9, mtime=0)
-    out = os.path.join(cache, "initrd-parbench.gz")
-    with open(out, "wb") as f:
-        f.write(data)
-    return out
+    profile = PROFILE.replace("{files}", str(files)).replace("{rounds}", str(rounds))
+    return mkcpio.overlay_initrd(os.path.join(img, "initrd.gz"), os.path.join(cache, "initrd-parbench.gz"),
+                                 [("root", 0o040700, b""), ("root/.profile", 0o100644, profile.encode())])
 
 
 def main():

@@ -49,9 +49,7 @@ Standard library only.
 """
 
 import argparse
-import gzip
 import hashlib
-import io
 import json
 import os
 import re
@@ -171,25 +169,14 @@ def make_initrd(src, img, cache, counter, args, replica=None):
     profile = PROFILE.format(threads=args.threads, iters=args.iters, rounds=args.rounds,
                              jobs=JOBS, lines=LINES, readers=max(1, args.smp - 1),
                              generations=args.generations)
-    buf = io.BytesIO()
-    w = mkcpio.NewcWriter(buf, 0)
-    w.entry("stress", 0o040755, nlink=2)
-    w.entry("stress/counter", 0o100755, counter_bin)
-    w.entry("stress/jobs.sh", 0o100755, jobs_sh)
+    entries = [("stress", 0o040755, b""), ("stress/counter", 0o100755, counter_bin),
+               ("stress/jobs.sh", 0o100755, jobs_sh)]
     if replica:
         with open(replica, "rb") as f:
-            w.entry("stress/replica", 0o100755, f.read())
-    w.entry("root", 0o040700, nlink=2)
-    w.entry("root/.profile", 0o100644, profile.encode())
-    w.finish()
-    with open(os.path.join(img, "initrd.gz"), "rb") as f:
-        data = f.read()
-    data += gzip.compress(buf.getvalue(), 9, mtime=0)
+            entries.append(("stress/replica", 0o100755, f.read()))
+    entries += [("root", 0o040700, b""), ("root/.profile", 0o100644, profile.encode())]
     out = os.path.join(cache, "initrd-stress-numa.gz" if replica else "initrd-stress.gz")
-    with open(out + ".tmp", "wb") as f:
-        f.write(data)
-    os.replace(out + ".tmp", out)
-    return out
+    return mkcpio.overlay_initrd(os.path.join(img, "initrd.gz"), out, entries)
 
 
 def jobs_expected(njobs=JOBS, lines=LINES):
