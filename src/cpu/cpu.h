@@ -160,9 +160,11 @@ class Cpu {
   }
 
   // Sampled guest memory accesses for the memory-system model
-  // (cpu/mem_sampler.h). Precondition: set before the processor first
-  // runs and never changed after (the JIT decides at translation time
-  // what to report and keys nothing on it); when it is on, `data` and
+  // (cpu/mem_sampler.h). Precondition: its settings are set before the
+  // processor first runs and never changed after (the JIT decides at
+  // translation time what to report and keys nothing on it; only the
+  // repeat filter's `invalidations` is repointed, with the processor
+  // parked, when the vCPU moves: numa-model's place()); when it is on, `data` and
   // `fetch` (or `batch`) are set, and `ctx` outlives every run. The
   // engines queue samples; the callbacks run on the owner's thread when
   // the queue fills (in the middle of an instruction, under the JIT with
